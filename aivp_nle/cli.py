@@ -1,0 +1,229 @@
+"""The `aivp` command: a thin face over the library. It parses, calls, prints; the library does the work."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .beats import track_beats
+from .config import BeatSettings, ConformTarget, CutSettings, GrainSettings, ProjectConfig, checked
+from .demo import run_demo
+from .edit import meta
+from .errors import AivpError, ConfigError
+from .ffmpeg import locate
+from .probe import MediaInfo, probe
+from .project import init_project, open_project
+from .render import render
+from .pipeline import beatcut_files, build_project
+from .samples import write_samples
+from .timelines import load_timeline, save_timeline
+
+EXISTING = click.Path(path_type=Path)
+
+
+class _Face(click.Group):
+    """Our errors become one clear line on stderr and exit code 1; nothing else is caught."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AivpError as error:
+            click.echo(f"aivp: error: {error}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Face)
+@click.version_option(__version__, prog_name="aivp")
+def main() -> None:
+    """aivp-nle: AI video generations to finished edits (multicam, beat-cut, grain, preview)."""
+
+
+@main.command()
+@click.argument("directory", type=EXISTING)
+@click.option("--fps", type=int, default=24, show_default=True, help="working frame rate: 24 or 30")
+def init(directory: Path, fps: int) -> None:
+    """Make the handbook's project layout and aivp.toml in DIRECTORY (keeps what is there)."""
+    conform = checked(ConformTarget, {"fps": fps}, "--fps")
+    project = init_project(directory, ProjectConfig(conform=conform))
+    click.echo(f"project ready: {project.root}")
+    click.echo("  takes go in 03_Generations/v1_exploration (NAME_v001.mp4), the song in 04_Audio; then `aivp build`")
+
+
+def _describe(info: MediaInfo) -> str:
+    parts = [f"{info.path.name}: {info.duration:.3f} s"]
+    if info.video:
+        v = info.video
+        rate = "still" if v.still else f"{v.frame_rate} fps{' VFR' if v.variable_frame_rate else ''}"
+        colour = "/".join(str(c) for c in (v.color_primaries, v.color_transfer, v.color_matrix))
+        parts.append(f"{v.codec} {v.width}x{v.height} {rate} {v.pixel_format} {colour} {'HDR' if v.hdr else 'SDR'}")
+    parts += [f"audio {a.codec} {a.sample_rate} Hz {a.channels} ch" for a in info.audio]
+    if info.start_timecode:
+        parts.append(f"TC {info.start_timecode}")
+    return " | ".join(parts)
+
+
+@main.command("probe")
+@click.argument("files", nargs=-1, required=True, type=EXISTING)
+@click.option("--json", "as_json", is_flag=True, help="a JSON list, one object per file")
+def probe_command(files: tuple[Path, ...], as_json: bool) -> None:
+    """Describe media: duration, exact rate, VFR, size, codec, colour, HDR, audio, start timecode."""
+    ff = locate()
+    described, failed = [], []
+    for file in files:
+        try:
+            described.append(probe(file, ff))
+        except AivpError as error:
+            failed.append(str(error))
+    if as_json:
+        click.echo(json.dumps([info.model_dump(mode="json") for info in described], indent=2))
+    else:
+        for info in described:
+            click.echo(_describe(info))
+    if failed:
+        raise AivpError("\n".join(failed))
+
+
+@main.command()
+@click.argument("audio", type=EXISTING)
+@click.option("--bpm", type=float, help="pin the tempo (the tracker still finds where the beats fall)")
+@click.option("--json", "as_json", is_flag=True, help='{"beats": [...], "downbeats": [...], "bpm": N}')
+def beats(audio: Path, bpm: float | None, as_json: bool) -> None:
+    """Beat times, downbeats and tempo of a song."""
+    if bpm is not None:
+        bpm = checked(BeatSettings, {"bpm": bpm}, "--bpm").bpm
+    grid = track_beats(audio, bpm=bpm)
+    if as_json:
+        click.echo(grid.model_dump_json())
+        return
+    click.echo(f"{audio.name}: {grid.bpm:g} BPM, {len(grid.beats)} beats, {len(grid.downbeats)} downbeats")
+    click.echo(" ".join(f"{t:.3f}" for t in grid.beats))
+
+
+def _offsets(pairs: tuple[str, ...]) -> dict[str, float]:
+    offsets = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        try:
+            offsets[name] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name:
+            raise ConfigError(f"--offset {pair!r} is refused: write ANGLE=SECONDS, e.g. --offset red=0.040")
+    return offsets
+
+
+@main.command()
+@click.option("--music", required=True, type=EXISTING, help="the song")
+@click.option("--angle", "angles", multiple=True, required=True, type=EXISTING, help="a take; repeat per angle")
+@click.option("--every", default=CutSettings().every, show_default=True, help="beats per shot")
+@click.option("--min-shot", default=CutSettings().min_shot, show_default=True, help="shortest shot, seconds")
+@click.option("--seed", default=0, show_default=True, help="same seed, same edit")
+@click.option("--grain", type=EXISTING, help="grain plate, blended Overlay at --grain-opacity")
+@click.option("--grain-opacity", default=GrainSettings().opacity, show_default=True)
+@click.option("--offset", "offsets", multiple=True, help="ANGLE=SECONDS a take runs ahead of the song")
+@click.option("--bpm", type=float, help="pin the tempo")
+@click.option("-o", "--output", required=True, type=EXISTING, help="the .otio to write")
+@click.option("--force", is_flag=True, help="replace OUTPUT if it exists")
+def beatcut(
+    music: Path, angles: tuple[Path, ...], every: int, min_shot: float, seed: int, grain: Path | None,
+    grain_opacity: float, offsets: tuple[str, ...], bpm: float | None, output: Path, force: bool,
+) -> None:
+    """Cut between angles on the music's beats: writes the multicam stack and the beat-cut in one .otio."""
+    cut = checked(CutSettings, {"every": every, "min_shot": min_shot, "seed": seed}, "options")
+    grain_settings = checked(GrainSettings, {"opacity": grain_opacity}, "options")
+    timeline = beatcut_files(angles, music, cut, grain, grain_settings, _offsets(offsets), bpm)
+    timeline.name = output.stem
+    written = save_timeline(timeline, output, replace=force)
+    _report(timeline, written)
+
+
+def _report(timeline: Any, written: Path) -> None:
+    cut = meta.get(timeline).get("cut", {})
+    click.echo(
+        f"wrote {written}: {cut.get('shots', 0)} shots on {len(timeline.video_tracks())} video tracks, "
+        f"{timeline.duration().to_seconds():.2f} s, worst cut-to-beat snap {1000 * cut.get('max_snap_error_s', 0):.1f} ms"
+    )
+
+
+@main.command()
+@click.argument("project", type=EXISTING, default=Path("."))
+def build(project: Path) -> None:
+    """Rebuild 06_Edit/multicam.otio and add a new 06_Edit/beatcut_vNNN.otio from the project's takes."""
+    result = build_project(open_project(project))
+    click.echo(f"wrote {result.multicam}")
+    _report(result.timeline, result.beatcut)
+
+
+class _Progress:
+    """A progress bar that appears on the first report, so the lines printed before it stay readable."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+        self.shown = 0
+
+    def __call__(self, fraction: float) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=1000, label=self.label, show_percent=True).__enter__()
+        step = int(fraction * 1000) - self.shown
+        if step > 0:
+            self.bar.update(step)
+            self.shown += step
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+def _size(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    width, _, height = text.lower().partition("x")
+    if not (width.isdigit() and height.isdigit()) or int(width) % 2 or int(height) % 2:
+        raise ConfigError(f"--size {text!r} is refused: write WIDTHxHEIGHT with even numbers, e.g. 1920x1080")
+    return int(width), int(height)
+
+
+@main.command("render")
+@click.argument("edit", type=EXISTING)
+@click.option("-o", "--output", required=True, type=EXISTING, help="the video to write (.mp4)")
+@click.option("--size", help="WIDTHxHEIGHT; default a 720-line preview in the delivery's shape")
+@click.option("--force", is_flag=True, help="replace OUTPUT if it exists")
+def render_command(edit: Path, output: Path, size: str | None, force: bool) -> None:
+    """Render an edit in one ffmpeg pass: the cut, the grain blended over it, the song."""
+    timeline = load_timeline(edit)
+    with _Progress(f"rendering {edit.name}") as advance:
+        written = render(timeline, output, _size(size), edit.absolute().parent, on_progress=advance, replace_existing=force)
+    click.echo(f"wrote {written}")
+
+
+@main.command()
+@click.argument("directory", type=EXISTING)
+@click.option("--seconds", default=30.0, show_default=True, help="length of the demo song")
+def demo(directory: Path, seconds: float) -> None:
+    """The whole job on self-made material: project, takes, beats, multicam, beat-cut, preview."""
+    with _Progress("rendering the preview") as advance:
+        result = run_demo(directory, seconds, on_step=lambda step: click.echo(f"- {step}"), on_progress=advance)
+    click.echo(f"\nproject:  {result.project}")
+    click.echo(f"multicam: {result.build.multicam}")
+    click.echo(f"beat-cut: {result.build.beatcut}")
+    click.echo(f"preview:  {result.preview}  (watch it in any player)")
+    click.echo(
+        "\nIn DaVinci Resolve: File > Import > Timeline, choose the beat-cut .otio; keep 'Automatically import "
+        "source clips into media pool' ticked so the takes, song and grain come in with it."
+    )
+
+
+@main.command()
+@click.argument("directory", type=EXISTING, default=Path("otio_samples"))
+def samples(directory: Path) -> None:
+    """Rewrite the example timelines (multicam, beat-cut, grain) in DIRECTORY."""
+    for path in write_samples(directory):
+        click.echo(f"wrote {path}")

@@ -1,0 +1,126 @@
+"""The project file, `aivp.toml`: conform target, grain, cut and audio settings.
+
+A pydantic model, because it is a file format we own. Refusals name the key, the value and
+what is allowed, so a user can fix the file without reading our code.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+__all__ = [
+    "AngleSettings", "AudioSettings", "BeatSettings", "ConformTarget", "CutSettings",
+    "GrainSettings", "ProjectConfig", "checked", "dump_config", "load_config",
+]
+
+_TIMECODE = re.compile(r"^\d\d:[0-5]\d:[0-5]\d[:;]\d\d$")
+BlendMode = Literal["overlay", "soft_light", "screen"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConformTarget(_Section):
+    """The handbook's working format: one rate (24 or 30, never mixed), Rec.709 gamma 2.4, UHD."""
+
+    fps: Literal[24, 30] = 24
+    width: int = Field(3840, gt=0, multiple_of=2)
+    height: int = Field(2160, gt=0, multiple_of=2)
+    color: Literal["Rec.709 Gamma 2.4"] = "Rec.709 Gamma 2.4"
+    start_timecode: str = "01:00:00:00"
+
+    @field_validator("start_timecode")
+    @classmethod
+    def _is_timecode(cls, value: str) -> str:
+        if not _TIMECODE.match(value):
+            raise ValueError("must be a timecode HH:MM:SS:FF, like 01:00:00:00")
+        return value
+
+
+class GrainSettings(_Section):
+    """The unity trick: a grain asset above all footage, Overlay, about 30 %."""
+
+    asset: str | None = None
+    opacity: float = Field(0.30, ge=0.0, le=1.0)
+    blend: BlendMode = "overlay"
+
+
+class CutSettings(_Section):
+    every: int = Field(2, ge=1, le=64, description="beats per shot")
+    min_shot: float = Field(1.0, gt=0.0, le=60.0, description="shortest shot, seconds")
+    seed: int = 0
+
+
+class BeatSettings(_Section):
+    bpm: float | None = Field(None, ge=30.0, le=300.0, description="pin the tempo instead of estimating it")
+
+
+class AudioSettings(_Section):
+    song: str | None = Field(None, description="the song, relative to the project; default: the one audio file in 04_Audio")
+
+
+class AngleSettings(_Section):
+    offset: float = Field(0.0, ge=-600.0, le=600.0, description="seconds this take runs ahead of the song")
+
+
+class ProjectConfig(_Section):
+    conform: ConformTarget = ConformTarget()
+    grain: GrainSettings = GrainSettings()
+    cut: CutSettings = CutSettings()
+    beats: BeatSettings = BeatSettings()
+    audio: AudioSettings = AudioSettings()
+    angles: dict[str, AngleSettings] = {}
+
+
+def checked(model: type[_Section], values: dict[str, Any], where: str) -> Any:
+    """Validate values into a settings model, turning pydantic's report into our ConfigError."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        raise ConfigError(_explain(error, where)) from None
+
+
+def load_config(path: Path) -> ProjectConfig:
+    try:
+        values = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: not found. Run `aivp init {path.parent}` to make a project") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid TOML ({error}). Fix the line named, or delete the file and run `aivp init`") from None
+    config: ProjectConfig = checked(ProjectConfig, values, str(path))
+    return config
+
+
+def dump_config(config: ProjectConfig) -> str:
+    body = tomli_w.dumps(config.model_dump(mode="json", exclude_none=True))
+    return (
+        "# aivp-nle project file. conform.fps is 24 or 30 (never mixed); grain.opacity 0-1;\n"
+        "# cut.every = beats per shot; [angles.NAME] offset = seconds a take runs ahead of the song.\n"
+        + body
+    )
+
+
+def _explain(error: ValidationError, where: str) -> str:
+    lines = []
+    for problem in error.errors():
+        key = ".".join(str(part) for part in problem["loc"])
+        if problem["type"] == "extra_forbidden":
+            lines.append(f"{key} is not a setting we know; remove it or check its spelling")
+        else:
+            allowed = problem["msg"].replace("Input should be", "allowed:").replace("Value error, ", "")
+            lines.append(f"{key} = {problem['input']!r} is refused ({allowed})")
+    return f"{where}: " + "; ".join(lines)

@@ -1,0 +1,56 @@
+"""The beat-cut: the multicam with a cut track above it that switches angles on the beats.
+
+The angle tracks stay in the timeline (disabled) so an editor can re-cut any shot from the same
+moment of another angle; the cut track, the grain above it and the song are what plays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import opentimelineio as otio
+
+from ..beats import BeatGrid
+from ..config import ConformTarget, CutSettings, GrainSettings
+from . import meta
+from .cuts import CutPlan, plan_cuts
+from .inputs import Angle, GrainAsset, Song, frames_in
+from .multicam import angle_clip, build_multicam
+
+__all__ = ["build_beatcut"]
+
+
+def _cut_track(plan: CutPlan, angles: Sequence[Angle]) -> otio.schema.Track:
+    by_name = {angle.name: angle for angle in angles}
+    track = otio.schema.Track(name="Cut", kind=otio.schema.TrackKind.Video)
+    meta.put(track, role=meta.Role.CUT)
+    for shot in plan.shots:
+        track.append(angle_clip(by_name[shot.angle], shot.start, shot.frames))
+    return track
+
+
+def build_beatcut(
+    angles: Sequence[Angle],
+    song: Song,
+    beats: BeatGrid,
+    conform: ConformTarget,
+    cut: CutSettings,
+    grain: GrainAsset | None = None,
+    grain_settings: GrainSettings | None = None,
+    name: str = "beatcut",
+) -> otio.schema.Timeline:
+    rate = float(conform.fps)
+    timeline = build_multicam(angles, song, beats, conform, grain, grain_settings, name)
+    plan = plan_cuts(
+        beats.beats, frames_in(song.seconds, rate), rate, [a.name for a in angles],
+        every=cut.every, min_shot=cut.min_shot, seed=cut.seed, downbeats=beats.downbeats,
+    )
+    for track in timeline.tracks:
+        if meta.role_of(track) == meta.Role.ANGLE:
+            track.enabled = False
+    timeline.tracks.insert(len(angles), _cut_track(plan, angles))
+    meta.put(
+        timeline, edit="beatcut",
+        cut={**cut.model_dump(mode="json"), "shots": len(plan.shots), "max_snap_error_s": round(plan.max_snap_error, 6)},
+    )
+    return timeline

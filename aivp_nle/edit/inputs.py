@@ -1,0 +1,126 @@
+"""What the edit builders take: takes (angles), the song and the grain asset, in frames.
+
+These are checked here, once, before any timeline exists: one working rate, no variable rate,
+every angle long enough to cover the song from its offset. The builders then stay simple and pure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import opentimelineio as otio
+
+from ..errors import EditError, RateMismatchError
+from ..probe import MediaInfo
+
+__all__ = ["Angle", "GrainAsset", "Song", "frames_in", "require_coverage"]
+
+CONFORM_HINT = "Conform it to the project rate first (re-export at that rate, or `aivp conform apply`); never mix rates"
+
+
+def frames_in(seconds: float, rate: float) -> int:
+    """Whole frames that fit in `seconds` (a container's 29.99999 s counts as 30 s)."""
+    return math.floor(seconds * rate + 1e-3)
+
+
+def _start_frame(info: MediaInfo, rate: float) -> int:
+    if not info.start_timecode:
+        return 0
+    return int(otio.opentime.from_timecode(info.start_timecode, rate).value)
+
+
+@dataclass(frozen=True)
+class Angle:
+    """One take of the performance: an angle of the multicam. Source frame = record frame + offset."""
+
+    name: str
+    path: Path
+    rate: float
+    frames: int
+    start_frame: int = 0
+    offset: int = 0
+
+    @classmethod
+    def from_media(cls, name: str, info: MediaInfo, rate: int, offset_seconds: float = 0.0) -> Angle:
+        """Check the take against the working rate and describe it in frames."""
+        video = info.require_video()
+        if video.variable_frame_rate:
+            raise RateMismatchError(
+                info.path,
+                f"has a variable frame rate (nominal {float(video.frame_rate):g}, average "
+                f"{float(video.average_frame_rate):.3f} fps)",
+                CONFORM_HINT,
+            )
+        if video.frame_rate != rate:
+            raise RateMismatchError(
+                info.path, f"is {float(video.frame_rate):g} fps but the edit works at {rate} fps", CONFORM_HINT
+            )
+        frames = video.frames if video.frames else frames_in(info.duration, rate)
+        return cls(
+            name=name, path=info.path, rate=rate, frames=frames,
+            start_frame=_start_frame(info, rate), offset=round(offset_seconds * rate),
+        )
+
+    def available(self) -> otio.opentime.TimeRange:
+        return otio.opentime.TimeRange(
+            otio.opentime.RationalTime(self.start_frame, self.rate), otio.opentime.RationalTime(self.frames, self.rate)
+        )
+
+
+@dataclass(frozen=True)
+class Song:
+    path: Path
+    seconds: float
+
+    @classmethod
+    def from_media(cls, info: MediaInfo) -> Song:
+        audio = info.require_audio()
+        return cls(path=info.path, seconds=audio.duration or info.duration)
+
+
+@dataclass(frozen=True)
+class GrainAsset:
+    """The grain plate: a clip (looped when shorter than the edit) or a still (held)."""
+
+    path: Path
+    seconds: float
+    still: bool = False
+
+    @classmethod
+    def from_media(cls, info: MediaInfo) -> GrainAsset:
+        video = info.require_video()
+        return cls(path=info.path, seconds=info.duration, still=video.still)
+
+
+def require_common_rate(infos: Sequence[MediaInfo]) -> int:
+    """The one rate all takes share; refuse a mix, naming each file's rate."""
+    rates = {info.path: info.require_video().frame_rate for info in infos}
+    distinct = set(rates.values())
+    if len(distinct) > 1:
+        listing = ", ".join(f"{path.name} {float(rate):g} fps" for path, rate in rates.items())
+        first = next(iter(rates))
+        raise RateMismatchError(first.parent, f"angles at different frame rates ({listing})", CONFORM_HINT)
+    rate = distinct.pop()
+    if rate.denominator != 1 or int(rate) not in (24, 30):
+        first = next(iter(rates))
+        raise RateMismatchError(
+            first, f"is {float(rate):g} fps; the handbook works at 24 or 30 fps", CONFORM_HINT
+        )
+    return int(rate)
+
+
+def require_coverage(angles: Sequence[Angle], frames: int) -> None:
+    """Every angle must hold the song's whole length from its offset, or the cut runs out of picture."""
+    for angle in angles:
+        first = angle.offset
+        last = angle.offset + frames
+        if first < 0 or last > angle.frames:
+            short = (max(0, last - angle.frames) + max(0, -first)) / angle.rate
+            raise EditError(
+                f"{angle.path}: angle {angle.name!r} is {short:.2f} s shorter than the song needs "
+                f"({frames / angle.rate:.2f} s from offset {angle.offset / angle.rate:+.2f} s; the take has "
+                f"{angle.frames / angle.rate:.2f} s). Generate a longer take, lower its offset, or trim the song"
+            )

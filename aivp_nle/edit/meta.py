@@ -1,0 +1,48 @@
+"""Our data inside OTIO objects: everything under one metadata namespace, ``"aivp"``.
+
+Adapters carry foreign metadata through untouched, so this is how an edit keeps what OTIO has no
+field for. What we write, by object:
+
+- timeline: ``{"edit": "multicam" | "beatcut", "conform": {fps, width, height, color,
+  start_timecode}, "beats": {"bpm", "count"}, "cut": {"every", "min_shot", "seed", "shots",
+  "max_snap_error_s"}}`` (``cut`` on beat-cuts only);
+- track: ``{"role": "angle" | "cut" | "grain" | "song"}``, plus ``"angle"`` and ``"offset_frames"`` on angle tracks;
+- clip on an angle or cut track: ``{"angle": NAME}``;
+- clip on the grain track: ``{"role": "grain", "blend_mode": "overlay" | "soft_light" | "screen",
+  "opacity": 0.0-1.0, "still": bool}``: the blend the editor or renderer applies over everything below;
+- marker: ``{"beat": index, "downbeat": bool, "time_s": exact seconds}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import opentimelineio as otio
+
+__all__ = ["NAMESPACE", "Role", "get", "role_of", "put"]
+
+NAMESPACE = "aivp"
+
+
+class Role:
+    ANGLE = "angle"
+    CUT = "cut"
+    GRAIN = "grain"
+    SONG = "song"
+
+
+def put(item: Any, **values: Any) -> None:
+    """Record values under our namespace on any OTIO object with metadata."""
+    current = dict(item.metadata.get(NAMESPACE, {}))
+    current.update(values)
+    item.metadata[NAMESPACE] = current
+
+
+def get(item: Any) -> dict[str, Any]:
+    found = item.metadata.get(NAMESPACE, {})
+    return dict(found) if found else {}
+
+
+def role_of(track: otio.schema.Track) -> str | None:
+    role = get(track).get("role")
+    return str(role) if role else None

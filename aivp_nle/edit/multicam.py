@@ -1,0 +1,104 @@
+"""The multicam: every angle stacked in sync on one clock, the song beneath, beats as markers.
+
+Takes made from one performance share its timing, so stacking them at the same record time (plus
+each angle's offset) is a multicam an editor can cut by enabling one track at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import opentimelineio as otio
+
+from ..beats import BeatGrid
+from ..config import ConformTarget, GrainSettings
+from . import meta
+from .grain import grain_track
+from .inputs import Angle, GrainAsset, Song, frames_in, require_coverage
+
+__all__ = ["angle_clip", "build_multicam"]
+
+
+def _frames(start: int, duration: int, rate: float) -> otio.opentime.TimeRange:
+    return otio.opentime.TimeRange(otio.opentime.RationalTime(start, rate), otio.opentime.RationalTime(duration, rate))
+
+
+def angle_clip(angle: Angle, record_start: int, frames: int) -> otio.schema.Clip:
+    """The angle's picture for record frames [record_start, record_start + frames): source = record + offset,
+    counted from the media's own start timecode, as OTIO (and Resolve) expect."""
+    clip = otio.schema.Clip(
+        name=angle.path.name,
+        media_reference=otio.schema.ExternalReference(
+            target_url=otio.url_utils.url_from_filepath(str(angle.path)), available_range=angle.available()
+        ),
+        source_range=_frames(angle.start_frame + record_start + angle.offset, frames, angle.rate),
+    )
+    meta.put(clip, angle=angle.name)
+    return clip
+
+
+def _song_track(song: Song, total_frames: int, rate: float) -> otio.schema.Track:
+    track = otio.schema.Track(name="Song", kind=otio.schema.TrackKind.Audio)
+    meta.put(track, role=meta.Role.SONG)
+    clip = otio.schema.Clip(
+        name=song.path.name,
+        media_reference=otio.schema.ExternalReference(
+            target_url=otio.url_utils.url_from_filepath(str(song.path)),
+            available_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(song.seconds * rate, rate)
+            ),
+        ),
+        source_range=_frames(0, total_frames, rate),
+    )
+    track.append(clip)
+    return track
+
+
+def _beat_markers(beats: BeatGrid, total_frames: int, rate: float) -> list[otio.schema.Marker]:
+    bars = set(beats.downbeats)
+    markers = []
+    for index, time in enumerate(beats.beats):
+        frame = round(time * rate)
+        if frame >= total_frames:
+            break
+        downbeat = time in bars
+        marker = otio.schema.Marker(
+            name=f"{'bar' if downbeat else 'beat'} {index + 1}",
+            marked_range=_frames(frame, 0, rate),
+            color=otio.schema.MarkerColor.RED if downbeat else otio.schema.MarkerColor.GREEN,
+        )
+        meta.put(marker, beat=index, downbeat=downbeat, time_s=time)
+        markers.append(marker)
+    return markers
+
+
+def build_multicam(
+    angles: Sequence[Angle],
+    song: Song,
+    beats: BeatGrid,
+    conform: ConformTarget,
+    grain: GrainAsset | None = None,
+    grain_settings: GrainSettings | None = None,
+    name: str = "multicam",
+) -> otio.schema.Timeline:
+    """Angle tracks bottom to top in the given order, the grain above them, the song below."""
+    rate = float(conform.fps)
+    total = frames_in(song.seconds, rate)
+    require_coverage(angles, total)
+    timeline = otio.schema.Timeline(
+        name=name, global_start_time=otio.opentime.from_timecode(conform.start_timecode, rate)
+    )
+    meta.put(
+        timeline, edit="multicam", conform=conform.model_dump(mode="json"),
+        beats={"bpm": beats.bpm, "count": len(beats.beats)},
+    )
+    for angle in angles:
+        track = otio.schema.Track(name=angle.name, kind=otio.schema.TrackKind.Video)
+        meta.put(track, role=meta.Role.ANGLE, angle=angle.name, offset_frames=angle.offset)
+        track.append(angle_clip(angle, 0, total))
+        timeline.tracks.append(track)
+    if grain is not None:
+        timeline.tracks.append(grain_track(grain, total, rate, grain_settings or GrainSettings()))
+    timeline.tracks.append(_song_track(song, total, rate))
+    timeline.tracks.markers.extend(_beat_markers(beats, total, rate))
+    return timeline

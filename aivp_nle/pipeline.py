@@ -1,0 +1,116 @@
+"""The main job in one call: takes and a song in, a multicam and a beat-cut out.
+
+Everything is checked (probe, rates, lengths, beats) before anything is written, so a refusal
+leaves the disk as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import opentimelineio as otio
+
+from .beats import BeatGrid, track_beats
+from .config import ConformTarget, CutSettings, GrainSettings
+from .edit import Angle, GrainAsset, Song, build_beatcut, build_multicam
+from .edit.inputs import require_common_rate
+from .errors import ConfigError
+from .ffmpeg import FFmpeg, locate
+from .files import next_version
+from .probe import probe
+from .project import Project, TakeFile
+from .timelines import save_timeline
+
+__all__ = ["BuildResult", "EditInputs", "beatcut_files", "build_project", "gather_inputs"]
+
+
+@dataclass(frozen=True)
+class EditInputs:
+    angles: tuple[Angle, ...]
+    song: Song
+    beats: BeatGrid
+    grain: GrainAsset | None
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    multicam: Path
+    beatcut: Path
+    timeline: otio.schema.Timeline
+
+
+def _unique_names(takes: Sequence[TakeFile]) -> list[str]:
+    seen: dict[str, int] = {}
+    names = []
+    for take in takes:
+        seen[take.angle] = seen.get(take.angle, 0) + 1
+        names.append(take.angle if seen[take.angle] == 1 else f"{take.angle}-{seen[take.angle]}")
+    return names
+
+
+def gather_inputs(
+    takes: Sequence[TakeFile],
+    song: Path,
+    rate: int | None = None,
+    offsets: Mapping[str, float] | None = None,
+    grain: Path | None = None,
+    bpm: float | None = None,
+    ff: FFmpeg | None = None,
+) -> tuple[EditInputs, int]:
+    """Probe and check every input, then find the beats; returns the inputs and the working rate."""
+    ff = ff or locate()
+    offsets = offsets or {}
+    infos = [probe(take.path, ff) for take in takes]
+    names = _unique_names(takes)
+    unknown = sorted(set(offsets) - set(names))
+    if unknown:
+        raise ConfigError(f"offset given for {', '.join(unknown)}, but the angles are {', '.join(names)}")
+    rate = rate or require_common_rate(infos)
+    angles = tuple(
+        Angle.from_media(name, info, rate, offsets.get(name, 0.0)) for name, info in zip(names, infos)
+    )
+    song_clip = Song.from_media(probe(song, ff))
+    grain_asset = GrainAsset.from_media(probe(grain, ff)) if grain else None
+    beats = track_beats(song, bpm=bpm, ff=ff)
+    return EditInputs(angles=angles, song=song_clip, beats=beats, grain=grain_asset), rate
+
+
+def beatcut_files(
+    angle_paths: Sequence[Path],
+    song: Path,
+    cut: CutSettings,
+    grain: Path | None = None,
+    grain_settings: GrainSettings | None = None,
+    offsets: Mapping[str, float] | None = None,
+    bpm: float | None = None,
+    ff: FFmpeg | None = None,
+) -> otio.schema.Timeline:
+    """The project-less form: the working rate is the angles' own (24 or 30, all the same)."""
+    takes = [TakeFile.from_path(Path(p).expanduser().absolute()) for p in angle_paths]
+    inputs, rate = gather_inputs(takes, song, None, offsets, grain, bpm, ff)
+    conform = ConformTarget(fps=24 if rate == 24 else 30)
+    return build_beatcut(inputs.angles, inputs.song, inputs.beats, conform, cut, inputs.grain, grain_settings)
+
+
+def build_project(project: Project, ff: FFmpeg | None = None) -> BuildResult:
+    """Rebuild 06_Edit/multicam.otio and add a new 06_Edit/beatcut_vNNN.otio (never overwritten)."""
+    config = project.config
+    offsets = {name: angle.offset for name, angle in config.angles.items()}
+    inputs, _ = gather_inputs(
+        project.latest_takes(), project.song(), config.conform.fps, offsets, project.grain_asset(),
+        config.beats.bpm, ff,
+    )
+    multicam = build_multicam(inputs.angles, inputs.song, inputs.beats, config.conform, inputs.grain, config.grain)
+    beatcut = build_beatcut(
+        inputs.angles, inputs.song, inputs.beats, config.conform, config.cut, inputs.grain, config.grain
+    )
+    multicam_path = save_timeline(multicam, project.edit_dir / "multicam.otio", replace=True)
+
+    def save_as_version(path: Path) -> Path:
+        beatcut.name = path.stem  # editors refuse or confuse timelines with the same name
+        return save_timeline(beatcut, path)
+
+    beatcut_path = next_version(project.edit_dir, "beatcut", ".otio", save_as_version)
+    return BuildResult(multicam=multicam_path, beatcut=beatcut_path, timeline=beatcut)

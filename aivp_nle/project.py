@@ -1,0 +1,151 @@
+"""The handbook's project layout, and where a project keeps its takes, song and edits.
+
+    Project/
+      01_Source_Images/  02_Reference_Video/
+      03_Generations/{v1_exploration,v2_selected,v3_final}/
+      04_Audio/  05_Upscaled/  06_Edit/  prompts.txt  aivp.toml
+
+Generations are versioned (`NAME_v001.mp4`, `NAME_v002.mp4`, ...) and never overwritten: a new
+take of an angle is a new version, and the edit uses each angle's newest version from the most
+advanced stage that holds any take (final, then selected, then exploration).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import ProjectConfig, dump_config, load_config
+from .errors import ConfigError, EditError, MediaError
+from .files import claim, next_version, scratch_path, write_bytes
+
+__all__ = ["Project", "TakeFile", "add_file", "init_project", "open_project"]
+
+CONFIG_NAME = "aivp.toml"
+GENERATIONS = "03_Generations"
+STAGES = ("v1_exploration", "v2_selected", "v3_final")
+FOLDERS = (
+    "01_Source_Images", "02_Reference_Video", *(f"{GENERATIONS}/{s}" for s in STAGES),
+    "04_Audio", "05_Upscaled", "06_Edit",
+)
+VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".mkv", ".webm", ".m4v", ".mxf"})
+AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".aif", ".aiff"})
+_VERSIONED = re.compile(r"^(?P<angle>.+?)_v(?P<version>\d+)$")
+
+
+@dataclass(frozen=True)
+class TakeFile:
+    """One generation on disk: which angle it is, which version."""
+
+    angle: str
+    version: int
+    path: Path
+
+    @classmethod
+    def from_path(cls, path: Path) -> TakeFile:
+        match = _VERSIONED.match(path.stem)
+        if match is None:
+            return cls(angle=path.stem, version=0, path=path)
+        return cls(angle=match["angle"], version=int(match["version"]), path=path)
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    config: ProjectConfig
+
+    @property
+    def edit_dir(self) -> Path:
+        return self.root / "06_Edit"
+
+    @property
+    def audio_dir(self) -> Path:
+        return self.root / "04_Audio"
+
+    def stage_dir(self, stage: str) -> Path:
+        return self.root / GENERATIONS / stage
+
+    def path(self, relative: str) -> Path:
+        """A path from the project file, relative to the project unless absolute."""
+        return (self.root / Path(relative).expanduser()).absolute()
+
+    def latest_takes(self) -> list[TakeFile]:
+        """Each angle's newest version, from the most advanced stage that has takes."""
+        for stage in reversed(STAGES):
+            files = [TakeFile.from_path(p) for p in _media_in(self.stage_dir(stage), VIDEO_SUFFIXES)]
+            if files:
+                newest: dict[str, TakeFile] = {}
+                for take in sorted(files, key=lambda t: (t.angle, t.version)):
+                    newest[take.angle] = take
+                return list(newest.values())
+        raise EditError(
+            f"{self.root / GENERATIONS}: no takes in {', '.join(STAGES)}. "
+            "Put each angle's generation there (e.g. angleA_v001.mp4) and build again"
+        )
+
+    def song(self) -> Path:
+        """The song named in aivp.toml, else the one audio file in 04_Audio."""
+        if self.config.audio.song:
+            return self.path(self.config.audio.song)
+        found = _media_in(self.audio_dir, AUDIO_SUFFIXES)
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise MediaError(self.audio_dir, "holds no song", "Put the song (WAV, FLAC, MP3, M4A) in 04_Audio")
+        names = ", ".join(p.name for p in found)
+        raise ConfigError(
+            f"{self.audio_dir}: several audio files ({names}); name the song in {CONFIG_NAME}: "
+            '[audio] song = "04_Audio/NAME"'
+        )
+
+    def grain_asset(self) -> Path | None:
+        asset = self.config.grain.asset
+        return self.path(asset) if asset else None
+
+
+def _media_in(folder: Path, suffixes: frozenset[str]) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith(".")
+    )
+
+
+def init_project(root: Path, config: ProjectConfig | None = None) -> Project:
+    """Make the layout; keep whatever is already there (init on a used folder adds, never replaces)."""
+    root = root.expanduser().absolute()
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"{root}: exists and is not a folder. Choose a folder for the project")
+    for folder in FOLDERS:
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    prompts = root / "prompts.txt"
+    if not prompts.exists():
+        write_bytes(prompts, b"# One prompt per generation: NAME_vNNN: prompt text\n")
+    config_path = root / CONFIG_NAME
+    if config_path.exists():
+        return open_project(root)
+    config = config or ProjectConfig()
+    write_bytes(config_path, dump_config(config).encode("utf-8"))
+    return Project(root=root, config=config)
+
+
+def open_project(root: Path) -> Project:
+    root = root.expanduser().absolute()
+    config_path = root / CONFIG_NAME
+    if not config_path.is_file():
+        raise ConfigError(f"{root}: not an aivp project (no {CONFIG_NAME}). Run `aivp init {root}` first")
+    return Project(root=root, config=load_config(config_path))
+
+
+def add_file(source: Path, folder: Path, stem: str) -> Path:
+    """Copy a file in as the next version `stem_vNNN`, never replacing one that exists."""
+
+    def copy_to(destination: Path) -> Path:
+        with scratch_path(destination) as scratch:
+            shutil.copyfile(source, scratch)
+            return claim(scratch, destination)
+
+    return next_version(folder, stem, source.suffix.lower(), copy_to)

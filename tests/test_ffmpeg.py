@@ -1,0 +1,68 @@
+"""ffmpeg in one place: found by override or PATH, clear when missing, run with safe arguments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aivp_nle import synth
+from aivp_nle.errors import ToolNotFoundError
+from aivp_nle.ffmpeg import ENV_FFMPEG, FFmpeg, locate, media_arg
+from aivp_nle.probe import probe
+
+
+@pytest.fixture
+def fresh_lookup():
+    locate.cache_clear()
+    yield
+    locate.cache_clear()
+
+
+def test_ffmpeg_and_ffprobe_are_found_on_path(fresh_lookup: None) -> None:
+    found = locate()
+    assert found.ffmpeg.is_absolute() and found.ffmpeg.name == "ffmpeg"
+    assert found.ffprobe.is_absolute() and found.ffprobe.name == "ffprobe"
+
+
+def test_an_override_that_points_nowhere_names_the_variable(
+    fresh_lookup: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(ENV_FFMPEG, str(tmp_path / "no-ffmpeg"))
+    with pytest.raises(ToolNotFoundError, match=f"{ENV_FFMPEG}=.*not an executable"):
+        locate()
+
+
+def test_an_override_is_used_before_path(fresh_lookup: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    real = locate().ffmpeg
+    locate.cache_clear()
+    link = tmp_path / "my-ffmpeg"
+    link.symlink_to(real)
+    monkeypatch.setenv(ENV_FFMPEG, str(link))
+    assert locate().ffmpeg == link
+
+
+def test_without_ffmpeg_the_error_says_what_to_install(fresh_lookup: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(ToolNotFoundError, match="apt-get install ffmpeg"):
+        locate()
+
+
+def test_a_file_named_like_an_option_is_still_read_as_a_file(ff: FFmpeg, tmp_path: Path, song: Path) -> None:
+    odd = tmp_path / "-i.wav"
+    odd.write_bytes(song.read_bytes())
+    assert media_arg(odd).startswith("/")
+    assert probe(odd, ff).audio
+
+
+def test_a_filter_graph_longer_than_an_argument_may_be_runs_through_a_script(ff: FFmpeg, tmp_path: Path) -> None:
+    chain = ",".join(["null"] * 20000)  # ~100 KB, beyond what the kernel accepts in one argument
+    out = tmp_path / "out.mp4"
+    ff.run(["-f", "lavfi", "-i", "color=s=32x32:d=0.2", "-filter_complex", f"[0:v]{chain}[v]", "-map", "[v]", media_arg(out)], "a long graph")
+    assert probe(out, ff).video is not None
+
+
+def test_paths_with_spaces_quotes_and_accents_survive(ff: FFmpeg, tmp_path: Path) -> None:
+    strange = tmp_path / "café 'take' \"one\" [a];b.mp4"
+    synth.make_angle(strange, "red", 1.0, 24, (64, 36), ff=ff)
+    assert probe(strange, ff).video is not None

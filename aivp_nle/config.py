@@ -38,8 +38,8 @@ class ConformTarget(_Section):
     """The handbook's working format: one rate (24 or 30, never mixed), Rec.709 gamma 2.4, UHD."""
 
     fps: Literal[24, 30] = 24
-    width: int = Field(3840, gt=0, multiple_of=2)
-    height: int = Field(2160, gt=0, multiple_of=2)
+    width: int = Field(default=3840, gt=0, multiple_of=2)
+    height: int = Field(default=2160, gt=0, multiple_of=2)
     color: Literal["Rec.709 Gamma 2.4"] = "Rec.709 Gamma 2.4"
     start_timecode: str = "01:00:00:00"
 
@@ -55,26 +55,26 @@ class GrainSettings(_Section):
     """The unity trick: a grain asset above all footage, Overlay, about 30 %."""
 
     asset: str | None = None
-    opacity: float = Field(0.30, ge=0.0, le=1.0)
+    opacity: float = Field(default=0.30, ge=0.0, le=1.0)
     blend: BlendMode = "overlay"
 
 
 class CutSettings(_Section):
-    every: int = Field(2, ge=1, le=64, description="beats per shot")
-    min_shot: float = Field(1.0, gt=0.0, le=60.0, description="shortest shot, seconds")
+    every: int = Field(default=2, ge=1, le=64, description="beats per shot")
+    min_shot: float = Field(default=1.0, gt=0.0, le=60.0, description="shortest shot, seconds")
     seed: int = 0
 
 
 class BeatSettings(_Section):
-    bpm: float | None = Field(None, ge=30.0, le=300.0, description="pin the tempo instead of estimating it")
+    bpm: float | None = Field(default=None, ge=30.0, le=300.0, description="pin the tempo instead of estimating it")
 
 
 class AudioSettings(_Section):
-    song: str | None = Field(None, description="the song, relative to the project; default: the one audio file in 04_Audio")
+    song: str | None = Field(default=None, description="the song, relative to the project; default: the one audio file in 04_Audio")
 
 
 class AngleSettings(_Section):
-    offset: float = Field(0.0, ge=-600.0, le=600.0, description="seconds this take runs ahead of the song")
+    offset: float = Field(default=0.0, ge=-600.0, le=600.0, description="seconds this take runs ahead of the song")
 
 
 class ProjectConfig(_Section):

@@ -130,7 +130,7 @@ def _video(stream: dict[str, Any], container: str) -> VideoStream:
         # A constant-rate file has its nominal and average rates equal; phones and some
         # generators write variable-rate files whose average drifts from the nominal rate.
         variable_frame_rate=(not still) and rate > 0 and abs(average - rate) / rate > Fraction(1, 1000),
-        frames=int(frames) if str(frames).isdigit() else None,
+        frames=int(str(frames)) if str(frames).isdigit() else None,
         color_primaries=stream.get("color_primaries"),
         color_transfer=transfer,
         color_matrix=stream.get("color_space"),

@@ -35,7 +35,7 @@ def _inputs() -> tuple[list[Angle], Song, BeatGrid, GrainAsset]:
 
 def sample_timelines() -> dict[str, otio.schema.Timeline]:
     angles, song, grid, grain = _inputs()
-    conform, settings = ConformTarget(fps=_RATE), GrainSettings()
+    conform, settings = ConformTarget(fps=24), GrainSettings()
     return {
         "multicam.otio": build_multicam(angles, song, grid, conform, grain, settings),
         "beatcut.otio": build_beatcut(angles, song, grid, conform, CutSettings(every=2, min_shot=1.0), grain, settings),

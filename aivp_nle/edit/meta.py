@@ -33,9 +33,9 @@ class Role:
 
 def put(item: Any, **values: Any) -> None:
     """Record values under our namespace on any OTIO object with metadata."""
-    current = dict(item.metadata.get(NAMESPACE, {}))
-    current.update(values)
-    item.metadata[NAMESPACE] = current
+    if NAMESPACE in item.metadata:  # reading OTIO's dictionary back costs; new objects skip it
+        values = {**dict(item.metadata[NAMESPACE]), **values}
+    item.metadata[NAMESPACE] = values
 
 
 def get(item: Any) -> dict[str, Any]:

@@ -58,7 +58,8 @@ def _describe(info: MediaInfo) -> str:
     if info.video:
         v = info.video
         rate = "still" if v.still else f"{v.frame_rate} fps{' VFR' if v.variable_frame_rate else ''}"
-        colour = "/".join(str(c) for c in (v.color_primaries, v.color_transfer, v.color_matrix))
+        tags = (v.color_primaries, v.color_transfer, v.color_matrix)
+        colour = "/".join(str(t) for t in tags) if any(tags) else "colour untagged"
         parts.append(f"{v.codec} {v.width}x{v.height} {rate} {v.pixel_format} {colour} {'HDR' if v.hdr else 'SDR'}")
     parts += [f"audio {a.codec} {a.sample_rate} Hz {a.channels} ch" for a in info.audio]
     if info.start_timecode:

@@ -15,6 +15,7 @@ from .demo import run_demo
 from .edit import meta
 from .errors import AivpError, ConfigError
 from .ffmpeg import locate
+from .interchange import FORMATS, export_edit, import_edit
 from .probe import MediaInfo, probe
 from .project import init_project, open_project
 from .render import render
@@ -203,6 +204,31 @@ def render_command(edit: Path, output: Path, size: str | None, force: bool) -> N
     with _Progress(f"rendering {edit.name}") as advance:
         written = render(timeline, output, _size(size), edit.absolute().parent, on_progress=advance, replace_existing=force)
     click.echo(f"wrote {written}")
+
+
+@main.command("export")
+@click.argument("edit", type=EXISTING)
+@click.option("--to", "to", type=click.Choice(list(FORMATS)), help="the format; default from the output's extension")
+@click.option("-o", "--output", required=True, type=EXISTING, help="the file to write")
+@click.option("--per-track", is_flag=True, help="EDL: one file per track (NAME_V1.edl, ..., NAME_A1.edl)")
+@click.option("--force", is_flag=True, help="replace OUTPUT if it exists")
+def export_command(edit: Path, to: str | None, output: Path, per_track: bool, force: bool) -> None:
+    """Write an edit for another editor: otio, otioz, resolve, fcpxml, fcp7, edl, aaf, mlt, kdenlive."""
+    timeline = load_timeline(edit)
+    for written in export_edit(timeline, output, to, edit.absolute().parent, replace=force, per_track=per_track):
+        click.echo(f"wrote {written}")
+
+
+@main.command("import")
+@click.argument("source", type=EXISTING)
+@click.option("-o", "--output", required=True, type=EXISTING, help="the .otio to write")
+@click.option("--fps", default=24.0, show_default=True, help="EDL only: the rate its timecodes count in")
+@click.option("--force", is_flag=True, help="replace OUTPUT if it exists")
+def import_command(source: Path, output: Path, fps: float, force: bool) -> None:
+    """Read an edit made elsewhere (OTIO, .otioz, FCPXML, FCP7 XML, EDL, AAF) into an .otio to re-cut or render."""
+    media = output.absolute().with_name(f"{output.stem}_media")
+    timeline = import_edit(source, rate=fps, extract_to=media)
+    click.echo(f"wrote {save_timeline(timeline, output, replace=force)}")
 
 
 @main.command()

@@ -85,12 +85,13 @@ def beatcut_files(
     grain_settings: GrainSettings | None = None,
     offsets: Mapping[str, float] | None = None,
     bpm: float | None = None,
+    conform: ConformTarget | None = None,
     ff: FFmpeg | None = None,
 ) -> otio.schema.Timeline:
     """The project-less form: the working rate is the angles' own (24 or 30, all the same)."""
     takes = [TakeFile.from_path(Path(p).expanduser().absolute()) for p in angle_paths]
     inputs, rate = gather_inputs(takes, song, None, offsets, grain, bpm, ff)
-    conform = ConformTarget(fps=24 if rate == 24 else 30)
+    conform = (conform or ConformTarget()).model_copy(update={"fps": rate})
     return build_beatcut(inputs.angles, inputs.song, inputs.beats, conform, cut, inputs.grain, grain_settings)
 
 

@@ -19,7 +19,8 @@ import ffmpeg as graph
 import opentimelineio as otio
 
 from .edit import meta
-from .errors import EditError, MediaError
+from .edit.clips import clip_media
+from .errors import EditError
 from .ffmpeg import FFmpeg, locate, media_arg
 from .files import claim, scratch_path
 
@@ -145,23 +146,8 @@ def _segment(item: Any, rate: float, root: Path, frames: int) -> Segment:
         return Segment(path=None, start=0, frames=frames)
     if not isinstance(item, otio.schema.Clip):
         raise EditError(f"{type(item).__name__} {item.name!r}: the renderer plays clips and gaps only; flatten it first")
-    reference = item.media_reference
-    if not isinstance(reference, otio.schema.ExternalReference) or not reference.target_url:
-        raise EditError(f"clip {item.name!r} has no media: relink it to its file, then render again")
-    path = Path(otio.url_utils.filepath_from_url(reference.target_url))
-    path = path if path.is_absolute() else root / path
-    if not path.is_file():
-        raise MediaError(path, f"is offline (clip {item.name!r})", "Put the file back or relink the clip, then render again")
-    start = item.source_range.start_time if item.source_range else otio.opentime.RationalTime(0, rate)
-    available = reference.available_range
-    media_frames = None
-    if available is not None:
-        start = start - available.start_time
-        media_frames = round(available.duration.rescaled_to(rate).value)
-    return Segment(
-        path=path, start=round(start.rescaled_to(rate).value), frames=frames, media_frames=media_frames,
-        still=bool(meta.get(item).get("still", False)),
-    )
+    media = clip_media(item, rate, root)
+    return Segment(path=media.path, start=media.first, frames=frames, media_frames=media.media_frames, still=media.still)
 
 
 @dataclass

@@ -1,0 +1,162 @@
+"""Exports to every editor our users finish in, and imports back what the formats allow.
+
+`export_edit` is the one entry: it resolves media to absolute paths and refuses offline media
+(an import with media offline is worse than none), then hands the timeline to the format's writer
+and claims the output crash-safely, never overwriting unless asked. Each writer is a module of its
+own; where a stock OTIO adapter works it is used, where it is broken the module says why and mends it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import opentimelineio as otio
+
+from ..edit import meta
+from ..edit.clips import media_path
+from ..errors import ConfigError
+from ..ffmpeg import FFmpeg, locate
+from ..files import claim, scratch_path, write_bytes
+from ..probe import MediaInfo, probe
+from .aaf import write_aaf
+from .common import prepare
+from .edl import to_edl, to_edls_per_track
+from .fcp7 import FCP7_COMPOSITE, to_fcp7
+from .fcpxml import to_fcpxml
+from .mlt import to_kdenlive, to_mlt
+from .resolve import to_resolve_otio
+
+__all__ = ["FORMATS", "Format", "export_edit", "format_for", "import_edit"]
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    suffix: str
+    editors: str
+    readable: bool
+
+
+FORMATS = {
+    f.name: f for f in (
+        Format("otio", ".otio", "any OTIO tool; Resolve 18.5+ (use resolve for its importer's shape)", True),
+        Format("otioz", ".otioz", "moving a project: the edit with its media in one file", True),
+        Format("resolve", ".otio", "DaVinci Resolve: File > Import > Timeline", True),
+        Format("fcpxml", ".fcpxml", "Final Cut Pro, DaVinci Resolve", True),
+        Format("fcp7", ".xml", "Premiere Pro, DaVinci Resolve", True),
+        Format("edl", ".edl", "any NLE (one picture track and its audio)", True),
+        Format("aaf", ".aaf", "Avid Media Composer", True),
+        Format("mlt", ".mlt", "Shotcut, melt", False),
+        Format("kdenlive", ".kdenlive", "Kdenlive", False),
+    )
+}
+
+
+def format_for(path: Path, name: str | None = None) -> Format:
+    """The format asked for, else the one the file's extension names (.otio means plain OTIO)."""
+    if name is not None:
+        if name not in FORMATS:
+            raise ConfigError(f"--to {name!r} is refused: one of {', '.join(FORMATS)}")
+        return FORMATS[name]
+    for candidate in FORMATS.values():
+        if path.suffix.lower() == candidate.suffix:
+            return candidate
+    known = ", ".join(sorted({f.suffix for f in FORMATS.values()}))
+    raise ConfigError(f"{path}: cannot tell the format from {path.suffix or 'no extension'!r} ({known}); say it with --to")
+
+
+def _media_table(timeline: otio.schema.Timeline, ff: FFmpeg) -> dict[Path, MediaInfo]:
+    return {path: probe(path, ff) for path in dict.fromkeys(media_path(c, Path("/")) for c in timeline.find_clips())}
+
+
+def export_edit(
+    timeline: otio.schema.Timeline,
+    output: Path,
+    to: str | None = None,
+    media_root: Path | None = None,
+    replace: bool = False,
+    per_track: bool = False,
+    ff: FFmpeg | None = None,
+) -> list[Path]:
+    """Write the edit for an editor; returns the files written (several for per-track EDLs)."""
+    output = output.expanduser().absolute()
+    kind = format_for(output, to)
+    root = (media_root or Path.cwd()).absolute()
+    edit = prepare(timeline, root)
+    if kind.name in ("otioz", "aaf"):
+        return [_write_file(edit, output, kind.name, replace)]
+    rendered: dict[Path, str] = {}  # everything is made before anything is written
+    if kind.name == "edl" and per_track:
+        for key, text in to_edls_per_track(edit, root).items():
+            rendered[output.with_name(f"{output.stem}_{key}{output.suffix}")] = text
+    else:
+        writers: dict[str, Callable[[], str]] = {
+            "otio": lambda: str(otio.adapters.write_to_string(edit, "otio_json")),
+            "resolve": lambda: to_resolve_otio(edit, root),
+            "fcpxml": lambda: to_fcpxml(edit, root, _media_table(edit, ff or locate())),
+            "fcp7": lambda: to_fcp7(edit, root),
+            "edl": lambda: to_edl(edit, root),
+            "mlt": lambda: to_mlt(edit, root),
+            "kdenlive": lambda: to_kdenlive(edit, root),
+        }
+        rendered[output] = writers[kind.name]()
+    return [write_bytes(path, text.encode("utf-8"), replace=replace) for path, text in rendered.items()]
+
+
+def _write_file(edit: otio.schema.Timeline, output: Path, name: str, replace: bool) -> Path:
+    """Formats whose libraries write files themselves: into a fresh folder beside the output, then claimed."""
+    with tempfile.TemporaryDirectory(prefix=".aivp-tmp-", dir=output.parent) as folder:
+        written = Path(folder) / f"edit{output.suffix}"
+        if name == "aaf":
+            write_aaf(edit, written)
+        else:
+            otio.adapters.write_to_file(edit, str(written), adapter_name="otioz")
+        with scratch_path(output) as scratch:
+            written.replace(scratch)
+            return claim(scratch, output, replace)
+
+
+def import_edit(path: Path, rate: float = 24.0, extract_to: Path | None = None) -> otio.schema.Timeline:
+    """Read an edit made elsewhere (what the stock readers allow) into our model."""
+    path = path.expanduser().absolute()
+    kind = format_for(path)
+    if not kind.readable:
+        raise ConfigError(f"{path}: {kind.name} files cannot be read back (no reader exists); import the .otio we wrote beside it")
+    if not path.is_file():
+        raise ConfigError(f"{path}: file not found. Check the path")
+    options: dict[str, object] = {}
+    if kind.name == "edl":
+        options["rate"] = rate
+    if kind.name == "otioz":
+        if extract_to is None or extract_to.exists():
+            raise ConfigError(f"{extract_to}: give a new folder to unpack the bundle's media into")
+        extract_to.mkdir(parents=True)
+        options["extract_to_directory"] = str(extract_to)
+    adapter = {"otio": "otio_json", "otioz": "otioz", "fcpxml": "fcpx_xml", "fcp7": "fcp_xml", "edl": "cmx_3600", "aaf": "AAF"}
+    try:
+        loaded = otio.adapters.read_from_file(str(path), adapter_name=adapter[kind.name], **options)
+    except Exception as error:  # the stock readers raise anything from KeyError to their own types
+        raise ConfigError(f"{path}: the {kind.name} reader could not read it ({error}). Re-export it from the editor") from None
+    timeline = loaded if isinstance(loaded, otio.schema.Timeline) else next(iter(loaded.find_children(descended_from_type=otio.schema.Timeline)), None)
+    if timeline is None:
+        raise ConfigError(f"{path}: holds no timeline")
+    _recover_grain(timeline)
+    return timeline
+
+
+def _recover_grain(timeline: otio.schema.Timeline) -> None:
+    """FCP7 XML keeps composite mode and opacity in its own metadata: bring them back into ours."""
+    modes = {value: key for key, value in FCP7_COMPOSITE.items()}
+    for track in timeline.video_tracks():
+        clips = list(track.find_clips())
+        for clip in clips:
+            fcp = clip.metadata.get("fcp_xml", {})
+            mode = fcp.get("compositemode") if hasattr(fcp, "get") else None
+            if mode in modes:
+                opacity = float(fcp["filter"]["effect"]["parameter"]["value"]) / 100.0
+                meta.put(clip, role=meta.Role.GRAIN, blend_mode=modes[mode], opacity=opacity, still=False)
+        if clips and all(meta.get(c).get("role") == meta.Role.GRAIN for c in clips):
+            meta.put(track, role=meta.Role.GRAIN)

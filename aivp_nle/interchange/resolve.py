@@ -1,0 +1,64 @@
+"""OTIO in the shape DaVinci Resolve's importer accepts, grain blend included.
+
+Resolve imports only OTIO shaped like its own export and answers None to anything else, silently
+(facts in the project's reference notes): clips with a `DEFAULT_MEDIA` media reference, plain
+absolute paths (not file:// URLs), an available range on every reference, source times counted
+from the media's own start timecode, a global start time, tracks named "Video 1", "Audio 1", ...
+and Resolve's own metadata keys. Blend and opacity are written as Resolve writes them: a
+"Resolve Effect" holding a Composite effect with `opacity` (0-100) and `composite mode` (Resolve's
+index, Overlay = 6). Whether Resolve applies them on import is unproven, so the Resolve scripts set
+them through the API as well.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import opentimelineio as otio
+
+from ..edit import meta
+from ..edit.clips import media_path
+
+__all__ = ["COMPOSITE_MODES", "to_resolve_otio"]
+
+# Resolve's composite modes by their index in its API and OTIO export (Normal = 0, Overlay = 6).
+COMPOSITE_MODES = {"normal": 0, "screen": 5, "overlay": 6, "soft_light": 8}
+RESOLVE = "Resolve_OTIO"
+
+
+def _composite(mode: str, opacity: float) -> otio.schema.Effect:
+    parameters = [
+        {"Default Parameter Value": 100.0, "Key Frames": {}, "Parameter ID": "opacity",
+         "Parameter Value": round(opacity * 100.0, 3), "Variant Type": "Double", "maxValue": 100.0, "minValue": 0.0},
+        {"Default Parameter Value": 0, "Key Frames": {}, "Parameter ID": "composite mode",
+         "Parameter Value": COMPOSITE_MODES[mode], "Variant Type": "UInt"},
+    ]
+    return otio.schema.Effect(
+        name="", effect_name="Resolve Effect",
+        metadata={RESOLVE: {"Effect Name": "Composite", "Enabled": True, "Name": "Composite", "Type": 1, "Parameters": parameters}},
+    )
+
+
+def resolve_shape(timeline: otio.schema.Timeline, root: Path) -> otio.schema.Timeline:
+    shaped = timeline.deepcopy()
+    shaped.metadata[RESOLVE] = {"Resolve OTIO Meta Version": "1.0"}
+    counts = {otio.schema.TrackKind.Video: 0, otio.schema.TrackKind.Audio: 0}
+    for track in shaped.tracks:
+        counts[track.kind] += 1
+        meta.put(track, name=track.name)  # our name survives in our namespace
+        track.name = f"{track.kind} {counts[track.kind]}"
+        track.metadata[RESOLVE] = {"Locked": False, **({"Audio Type": "Stereo"} if track.kind == "Audio" else {})}
+        for clip in track.find_clips():
+            path = media_path(clip, root)
+            clip.media_reference.target_url = str(path)
+            clip.media_reference.name = path.name
+            if clip.media_reference.available_range is None:
+                clip.media_reference.available_range = clip.source_range
+            grain = meta.get(clip)
+            if grain.get("role") == meta.Role.GRAIN:
+                clip.effects.append(_composite(str(grain["blend_mode"]), float(grain["opacity"])))
+    return shaped
+
+
+def to_resolve_otio(timeline: otio.schema.Timeline, root: Path) -> str:
+    return str(otio.adapters.write_to_string(resolve_shape(timeline, root), "otio_json"))

@@ -1,0 +1,260 @@
+"""Interchange that really imports: every export read back or played, frame-exact, paths intact."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import opentimelineio as otio
+import pytest
+from click.testing import CliRunner
+
+from aivp_nle.cli import main
+from aivp_nle.config import ConformTarget, CutSettings
+from aivp_nle.edit import meta
+from aivp_nle.errors import MediaError, OutputExistsError
+from aivp_nle.ffmpeg import FFmpeg
+from aivp_nle.interchange import FORMATS, export_edit
+from aivp_nle.pipeline import beatcut_files
+from aivp_nle.timelines import save_timeline
+
+from . import interchange_checks as checks
+
+STRANGE = "Café 'take' \"one\" [ü]"  # spaces, quotes, brackets, non-ASCII: every format must keep them
+README = Path(__file__).resolve().parent.parent / "README.md"
+TABLE_START, TABLE_END = "<!-- interchange-table:start -->", "<!-- interchange-table:end -->"
+TRACKS = 5  # three angles, the cut, the grain
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory, angles: list[Path], song: Path, make: Callable[..., Path]) -> Path:
+    folder = tmp_path_factory.mktemp("interchange") / STRANGE
+    folder.mkdir()
+    for take in angles:
+        shutil.copy(take, folder / f"{take.stem} take.mp4")
+    shutil.copy(song, folder / "song.wav")
+    shutil.copy(make("grain"), folder / "grain plate.mp4")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def edit(media: Path, ff: FFmpeg) -> otio.schema.Timeline:
+    takes = [media / f"{colour} take.mp4" for colour in ("red", "green", "blue")]
+    timeline = beatcut_files(
+        takes, media / "song.wav", CutSettings(every=2, min_shot=1.0, seed=3), media / "grain plate.mp4",
+        offsets={"green take": 0.5}, conform=ConformTarget(width=160, height=90), ff=ff,
+    )
+    timeline.name = "beatcut ü"
+    return timeline
+
+
+@pytest.fixture(scope="module")
+def cut(edit: otio.schema.Timeline) -> otio.schema.Track:
+    return next(t for t in edit.video_tracks() if meta.role_of(t) == meta.Role.CUT)
+
+
+@pytest.fixture(scope="module")
+def exports(edit: otio.schema.Timeline, media: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("exports") / STRANGE
+    out.mkdir()
+    written = {}
+    for name, kind in FORMATS.items():
+        (path,) = export_edit(edit, out / f"edit {name}{kind.suffix}", to=name, media_root=media)
+        written[name] = path
+    return written
+
+
+@pytest.fixture(scope="module")
+def expected_frames(cut: otio.schema.Track) -> list[tuple[str, int]]:
+    frames = []
+    for clip in cut.find_clips():
+        first = round((clip.source_range.start_time - clip.media_reference.available_range.start_time).value)
+        colour = meta.get(clip)["angle"].split()[0]
+        frames += [(colour, first + i) for i in range(round(clip.duration().value))]
+    return frames
+
+
+@pytest.fixture(scope="module")
+def played(exports: dict[str, Path], ff: FFmpeg, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[list[tuple[str, int]], Path]]:
+    out = tmp_path_factory.mktemp("melt")
+    return {name: checks.play_in_melt(exports[name], out / f"{name} ü.mp4", ff) for name in ("mlt", "kdenlive")}
+
+
+@pytest.fixture(scope="module")
+def kept(
+    exports: dict[str, Path], edit: otio.schema.Timeline, cut: otio.schema.Track, played: dict, expected_frames: list
+) -> dict[str, dict[str, str]]:
+    expected = checks.cut_list(cut)
+    beats = sorted(round(m.marked_range.start_time.value) for m in edit.tracks.markers)
+    rows = {name: checks.read_back(exports[name], name, expected, TRACKS, beats) for name in ("otio", "otioz", "fcp7", "aaf")}
+    rows["resolve"] = checks.read_resolve(exports["resolve"], expected, TRACKS, beats)
+    rows["fcpxml"] = checks.read_fcpxml(exports["fcpxml"], expected, TRACKS)
+    rows["edl"] = checks.read_edl(exports["edl"], expected, TRACKS, beats)
+    for name in ("mlt", "kdenlive"):
+        rows[name] = checks.read_mlt(exports[name], played[name][0], expected_frames, TRACKS)
+    return {name: rows[name] for name in FORMATS}
+
+
+@pytest.mark.parametrize("name", ["mlt", "kdenlive"])
+def test_melt_plays_every_frame_of_the_mlt_export_right(name: str, played: dict, expected_frames: list) -> None:
+    seen, _ = played[name]
+    wrong = [(i, e, s) for i, (e, s) in enumerate(zip(expected_frames, seen)) if e != s]
+    assert len(seen) == len(expected_frames) and not wrong, f"{len(wrong)} wrong frames, first {wrong[:3]}"
+
+
+@pytest.mark.parametrize("name", ["mlt", "kdenlive"])
+def test_melt_blends_the_grain_and_plays_only_the_song(name: str, played: dict, ff: FFmpeg) -> None:
+    import numpy as np
+
+    from aivp_nle.audio import decode_mono
+    from aivp_nle.probe import probe
+
+    from .conftest import SONG_SECONDS, read_frames
+
+    _, video = played[name]
+    info = probe(video, ff)
+    assert info.video is not None and (info.video.width, info.video.height) == (160, 90)
+    assert float(info.video.frame_rate) == 24
+    frames = read_frames(ff, video).astype(float)
+    assert frames[:, 5:40, 5:40, :].std(axis=(1, 2)).mean() > 1.0  # the grain's texture over flat colour
+    heard = decode_mono(video, 16000, ff)
+    spectrum = np.abs(np.fft.rfft(heard))
+    hz = np.fft.rfftfreq(heard.size, 1 / 16000)
+    assert spectrum[(hz > 2990) & (hz < 3010)].max() < 0.05 * spectrum.max()  # no take's own 3 kHz tone
+    assert heard.size / 16000 == pytest.approx(SONG_SECONDS, abs=0.1)
+
+
+@pytest.mark.parametrize("name", list(FORMATS))
+def test_every_export_keeps_the_cuts_frame_exact(name: str, kept: dict[str, dict[str, str]]) -> None:
+    assert kept[name]["cuts frame-exact"].startswith("yes")
+
+
+@pytest.mark.parametrize("name", ["otio", "otioz", "resolve", "fcp7", "aaf", "fcpxml"])
+def test_multi_track_formats_keep_every_track_the_song_and_the_start_timecode(name: str, kept: dict) -> None:
+    row = kept[name]
+    assert row["video tracks"] == f"{TRACKS} of {TRACKS}" and row["audio"] == "song"
+    assert row["start TC"] == "01:00:00:00"
+
+
+@pytest.mark.parametrize("name", ["otio", "otioz", "resolve", "fcp7", "aaf", "fcpxml", "edl"])
+def test_beat_markers_survive(name: str, kept: dict, edit: otio.schema.Timeline) -> None:
+    assert kept[name]["markers"] == str(len(edit.tracks.markers))
+
+
+@pytest.mark.parametrize("name", ["otio", "otioz", "fcp7", "fcpxml", "mlt", "kdenlive"])
+def test_the_grain_keeps_its_overlay_blend_at_30_percent(name: str, kept: dict) -> None:
+    assert kept[name]["grain blend / opacity"] == "overlay 30 %"
+
+
+def test_resolve_export_has_the_shape_resolves_importer_accepts(kept: dict, exports: dict[str, Path]) -> None:
+    assert kept["resolve"]["Resolve shape"] == "yes"
+    assert kept["resolve"]["grain blend / opacity"] == "overlay 30 % (Resolve Composite)"
+    timeline = otio.adapters.read_from_file(str(exports["resolve"]))
+    assert [t.name for t in timeline.tracks] == [f"Video {i}" for i in range(1, 6)] + ["Audio 1"]
+    assert timeline.metadata["Resolve_OTIO"]["Resolve OTIO Meta Version"] == "1.0"
+
+
+def test_fcpxml_is_valid_against_apples_dtd(kept: dict) -> None:
+    if not checks.DTD.exists():
+        pytest.skip("Apple's FCPXML DTD is not in ../shared/data/dtd")
+    assert kept["fcpxml"]["DTD"] == "valid"
+
+
+def test_fcpxml_says_which_assets_have_audio(exports: dict[str, Path]) -> None:
+    text = exports["fcpxml"].read_text()
+    assert 'name="song.wav" start="0s" duration="12s" hasVideo="0" hasAudio="1"' in text
+    assert 'name="grain plate.mp4" start="0s" duration="1s" hasVideo="1" hasAudio="0"' in text
+
+
+def test_edl_records_from_the_timeline_start_with_unique_reels_and_audio(
+    exports: dict[str, Path], kept: dict, media: Path
+) -> None:
+    text = exports["edl"].read_text()
+    assert kept["edl"]["start TC"] == "01:00:00:00" and kept["edl"]["audio"] == "song"
+    lines = text.splitlines()
+    files_by_reel: dict[str, set[str]] = {}
+    for i, line in enumerate(lines):
+        if line[:3].isdigit():
+            files_by_reel.setdefault(line.split()[1], set()).add(lines[i + 2])
+    assert len(files_by_reel) == 4 and all(len(files) == 1 for files in files_by_reel.values())  # 3 takes + song
+    assert any(line.split()[2] == "AA" for line in lines if line[:3].isdigit())
+    assert "* FROM CLIP NAME: red take.mp4" in text
+    assert f"* SOURCE FILE: {media / 'red take.mp4'}" in text
+
+
+def test_edl_per_track_writes_one_file_per_track(edit: otio.schema.Timeline, media: Path, tmp_path: Path) -> None:
+    written = export_edit(edit, tmp_path / "cut.edl", media_root=media, per_track=True)
+    assert [p.name for p in written] == [f"cut_V{i}.edl" for i in range(1, 6)] + ["cut_A1.edl"]
+    assert all("FCM: NON-DROP FRAME" in p.read_text() for p in written)
+
+
+def test_otioz_bundles_the_media(exports: dict[str, Path]) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(exports["otioz"]) as bundle:
+        names = bundle.namelist()
+    assert {"media/red take.mp4", "media/song.wav", "media/grain plate.mp4"} <= set(names)
+
+
+def test_offline_media_is_refused_and_nothing_is_written(edit: otio.schema.Timeline, media: Path, tmp_path: Path) -> None:
+    broken = edit.deepcopy()
+    broken.find_clips()[0].media_reference.target_url = str(media / "gone take.mp4")
+    with pytest.raises(MediaError, match="gone take.mp4: is offline"):
+        export_edit(broken, tmp_path / "edit.xml", media_root=media)
+    assert not list(tmp_path.iterdir())
+
+
+def test_export_will_not_overwrite(edit: otio.schema.Timeline, media: Path, tmp_path: Path) -> None:
+    target = tmp_path / "edit.mlt"
+    target.write_text("someone's file")
+    with pytest.raises(OutputExistsError):
+        export_edit(edit, target, media_root=media)
+    assert target.read_text() == "someone's file"
+
+
+def test_an_fcp7_edit_imports_back_and_renders_the_same_cut(
+    exports: dict[str, Path], tmp_path: Path, ff: FFmpeg, expected_frames: list
+) -> None:
+    from .conftest import angle_on_screen, frame_code, read_frames
+
+    back = tmp_path / "back.otio"
+    assert CliRunner().invoke(main, ["import", str(exports["fcp7"]), "-o", str(back)]).exit_code == 0
+    result = CliRunner().invoke(main, ["render", str(back), "-o", str(tmp_path / "back.mp4"), "--size", "160x90"])
+    assert result.exit_code == 0, result.output
+    seen = [(angle_on_screen(f), frame_code(f)) for f in read_frames(ff, tmp_path / "back.mp4")]
+    assert seen == expected_frames
+
+
+def test_export_command_infers_the_format_from_the_extension(edit: otio.schema.Timeline, tmp_path: Path) -> None:
+    source = tmp_path / "edit.otio"
+    save_timeline(edit, source)
+    result = CliRunner().invoke(main, ["export", str(source), "-o", str(tmp_path / "edit.kdenlive")])
+    assert result.exit_code == 0, result.output
+    assert "kdenlive:track_name" in (tmp_path / "edit.kdenlive").read_text()
+    unknown = CliRunner().invoke(main, ["export", str(source), "-o", str(tmp_path / "edit.mov")])
+    assert unknown.exit_code == 1 and "say it with --to" in unknown.output
+
+
+def test_our_writers_are_otio_adapter_plugins(edit: otio.schema.Timeline, media: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    names = {adapter.name for adapter in otio.plugins.ActiveManifest().adapters}
+    assert {"aivp_resolve", "aivp_mlt", "aivp_kdenlive"} <= names
+    monkeypatch.chdir(media)
+    assert "<tractor" in otio.adapters.write_to_string(edit, "aivp_mlt")
+
+
+def _table(kept: dict[str, dict[str, str]]) -> str:
+    lines = ["| format | for | " + " | ".join(checks.COLUMNS) + " |", "|---" * (len(checks.COLUMNS) + 2) + "|"]
+    for name, row in kept.items():
+        lines.append(f"| {name} | {FORMATS[name].editors} | " + " | ".join(row[c] for c in checks.COLUMNS) + " |")
+    return "\n".join(lines)
+
+
+def test_readmes_interchange_table_is_what_the_tests_measured(kept: dict) -> None:
+    text = README.read_text()
+    start, end = text.index(TABLE_START) + len(TABLE_START), text.index(TABLE_END)
+    table = _table(kept)
+    if os.environ.get("AIVP_WRITE_README"):
+        README.write_text(text[:start] + "\n" + table + "\n" + text[end:])
+    assert text[start:end].strip() == table, "run AIVP_WRITE_README=1 pytest tests/test_interchange.py to refresh"

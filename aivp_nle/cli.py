@@ -242,9 +242,12 @@ def demo(directory: Path, seconds: float) -> None:
     click.echo(f"multicam: {result.build.multicam}")
     click.echo(f"beat-cut: {result.build.beatcut}")
     click.echo(f"preview:  {result.preview}  (watch it in any player)")
+    for name, path in result.exports.items():
+        click.echo(f"{name + ':':<9} {path}")
     click.echo(
-        "\nIn DaVinci Resolve: File > Import > Timeline, choose the beat-cut .otio; keep 'Automatically import "
-        "source clips into media pool' ticked so the takes, song and grain come in with it."
+        f"\nIn DaVinci Resolve: File > Import > Timeline, choose {result.exports['resolve'].name}; keep "
+        "'Automatically import source clips into media pool' ticked so the takes, song and grain come in with it. "
+        "Final Cut Pro: File > Import > XML (the .fcpxml). Premiere: File > Import (the .xml). Shotcut: open the .mlt."
     )
 
 

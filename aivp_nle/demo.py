@@ -16,6 +16,7 @@ from .config import GrainSettings, ProjectConfig
 from .errors import ConfigError
 from .ffmpeg import FFmpeg, locate
 from .files import next_version
+from .interchange import export_edit
 from .pipeline import BuildResult, build_project
 from .project import add_file, init_project
 from .render import render
@@ -27,11 +28,16 @@ ANGLES = ("red", "green", "blue")
 GRAIN_ASSET = "06_Edit/assets/film_grain.mp4"
 
 
+# What the demo hands to editors, beside the beat-cut: (format, file suffix).
+EXPORTS = (("resolve", "_resolve.otio"), ("fcpxml", ".fcpxml"), ("fcp7", ".xml"), ("mlt", ".mlt"))
+
+
 @dataclass(frozen=True)
 class DemoResult:
     project: Path
     build: BuildResult
     preview: Path
+    exports: dict[str, Path]
 
 
 def run_demo(
@@ -58,9 +64,15 @@ def run_demo(
             add_file(take, project.stage_dir("v1_exploration"), colour)
     on_step("beats, multicam and beat-cut")
     build = build_project(project, ff)
+    on_step("exports for Resolve, Final Cut Pro, Premiere, Shotcut")
+    stem = build.beatcut.with_suffix("")
+    exports = {
+        name: export_edit(build.timeline, stem.with_name(stem.name + suffix), name, project.edit_dir, ff=ff)[0]
+        for name, suffix in EXPORTS
+    }
     on_step("preview render")
     preview = next_version(
         project.edit_dir, "preview", ".mp4",
         lambda path: render(build.timeline, path, ff=ff, on_progress=on_progress),
     )
-    return DemoResult(project=root, build=build, preview=preview)
+    return DemoResult(project=root, build=build, preview=preview, exports=exports)

@@ -258,3 +258,17 @@ def test_readmes_interchange_table_is_what_the_tests_measured(kept: dict) -> Non
     if os.environ.get("AIVP_WRITE_README"):
         README.write_text(text[:start] + "\n" + table + "\n" + text[end:])
     assert text[start:end].strip() == table, "run AIVP_WRITE_README=1 pytest tests/test_interchange.py to refresh"
+
+
+def test_takes_with_the_same_file_name_get_their_own_clip_names_and_reels(
+    angles: list[Path], song: Path, tmp_path: Path, ff: FFmpeg
+) -> None:
+    for folder, take in (("day one", angles[0]), ("day two", angles[1])):
+        (tmp_path / folder).mkdir()
+        shutil.copy(take, tmp_path / folder / "take.mp4")
+    timeline = beatcut_files([tmp_path / "day one" / "take.mp4", tmp_path / "day two" / "take.mp4"], song, CutSettings(), ff=ff)
+    (path,) = export_edit(timeline, tmp_path / "cut.edl")
+    names = {line for line in path.read_text().splitlines() if line.startswith("* FROM CLIP NAME")}
+    reels = {line.split()[1]: line for line in path.read_text().splitlines() if line[:3].isdigit() and line.split()[2] == "V"}
+    assert names == {"* FROM CLIP NAME: take.mp4", "* FROM CLIP NAME: take-2 take.mp4", "* FROM CLIP NAME: song.wav"}
+    assert len(reels) == 2

@@ -64,6 +64,12 @@ class Angle:
             start_frame=_start_frame(info, rate), offset=round(offset_seconds * rate),
         )
 
+    @property
+    def clip_name(self) -> str:
+        """The take's file name, prefixed with the angle when another angle's file has the same name,
+        so editors that link by clip name never swap two takes."""
+        return self.path.name if self.path.stem.startswith(self.name) else f"{self.name} {self.path.name}"
+
     def available(self) -> otio.opentime.TimeRange:
         return otio.opentime.TimeRange(
             otio.opentime.RationalTime(self.start_frame, self.rate), otio.opentime.RationalTime(self.frames, self.rate)

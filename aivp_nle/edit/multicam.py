@@ -27,7 +27,7 @@ def angle_clip(angle: Angle, record_start: int, frames: int) -> otio.schema.Clip
     """The angle's picture for record frames [record_start, record_start + frames): source = record + offset,
     counted from the media's own start timecode, as OTIO (and Resolve) expect."""
     clip = otio.schema.Clip(
-        name=angle.path.name,
+        name=angle.clip_name,
         media_reference=otio.schema.ExternalReference(
             target_url=otio.url_utils.url_from_filepath(str(angle.path)), available_range=angle.available()
         ),

@@ -19,6 +19,10 @@ from .interchange import FORMATS, export_edit, import_edit
 from .probe import MediaInfo, probe
 from .project import init_project, open_project
 from .render import render
+from .resolve.bridge import connect, run_plan
+from .resolve.install import install_scripts, scripts_folder
+from .resolve.plan import ACTIONS
+from .resolve.planner import plan_for_project, write_plan
 from .pipeline import beatcut_files, build_project
 from .samples import write_samples
 from .timelines import load_timeline, save_timeline
@@ -229,6 +233,57 @@ def import_command(source: Path, output: Path, fps: float, force: bool) -> None:
     media = output.absolute().with_name(f"{output.stem}_media")
     timeline = import_edit(source, rate=fps, extract_to=media)
     click.echo(f"wrote {save_timeline(timeline, output, replace=force)}")
+
+
+@main.group()
+def resolve() -> None:
+    """DaVinci Resolve: plans for the Workspace > Scripts entries, installing them, pushing from outside (Studio)."""
+
+
+@resolve.command("plan")
+@click.argument("project", type=EXISTING, default=Path("."))
+def resolve_plan(project: Path) -> None:
+    """Write the Resolve plan (and Resolve, FCPXML, FCP7 exports) for the project's newest beat-cut."""
+    opened = open_project(project)
+    plan = plan_for_project(opened)
+    for written in write_plan(plan, opened):
+        click.echo(f"wrote {written}")
+    click.echo(f"\nIn Resolve: Workspace > Scripts > aivp Apply Edit. Without scripting: {plan.manual_import}")
+
+
+@resolve.command("push")
+@click.argument("project", type=EXISTING, default=Path("."))
+@click.option("--only", "only", multiple=True, type=click.Choice(ACTIONS), help="run these actions only")
+def resolve_push(project: Path, only: tuple[str, ...]) -> None:
+    """Apply the newest edit to the running Resolve from outside (Resolve Studio, external scripting on)."""
+    opened = open_project(project)
+    plan = plan_for_project(opened)
+    write_plan(plan, opened)
+    app = connect({})
+    if app is None:
+        raise AivpError(
+            "no Resolve answered. Scripting from outside works only in DaVinci Resolve Studio with Preferences > "
+            "System > General > External scripting using = Local, and Resolve running. Otherwise use Workspace > "
+            f"Scripts > aivp Apply Edit inside Resolve, or by hand: {plan.manual_import}"
+        )
+    report = run_plan(app, plan.model_dump(mode="json"), list(only or ACTIONS))
+    click.echo(report.text())
+    if report.problems:
+        raise click.exceptions.Exit(1)
+
+
+@resolve.command("install-scripts")
+@click.option("--user", "scope", flag_value="user", default=True, help="for this user (default)")
+@click.option("--all-users", "scope", flag_value="all", help="for every user of this machine (needs admin rights)")
+@click.option("--dest", type=EXISTING, help="install into this Scripts/Utility folder instead")
+def resolve_install(scope: str, dest: Path | None) -> None:
+    """Put the aivp entries into Resolve's Workspace > Scripts > Utility menu (again: updates only what changed)."""
+    target = dest or scripts_folder("all" if scope == "all" else "user")
+    changed = install_scripts(target)
+    click.echo(f"Resolve scripts in {target}: {len(changed)} file(s) written, the rest already current")
+    for path in changed:
+        click.echo(f"  {path}")
+    click.echo("Restart Resolve, then Workspace > Scripts > aivp ... (Lua entries in every edition; Python in Studio and free up to 21.0)")
 
 
 @main.command()

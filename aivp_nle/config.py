@@ -22,7 +22,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 __all__ = [
-    "AngleSettings", "AudioSettings", "BeatSettings", "ConformTarget", "CutSettings",
+    "AngleSettings", "AudioSettings", "BeatSettings", "ConformTarget", "CutSettings", "DeliveryPreset",
     "GrainSettings", "ProjectConfig", "checked", "dump_config", "load_config",
 ]
 
@@ -77,6 +77,22 @@ class AngleSettings(_Section):
     offset: float = Field(default=0.0, ge=-600.0, le=600.0, description="seconds this take runs ahead of the song")
 
 
+class DeliveryPreset(_Section):
+    """A render the finished edit is delivered as (Resolve format and codec names)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
+    format: str = "mov"
+    codec: str = "ProRes422HQ"
+    width: int = Field(default=3840, gt=0, multiple_of=2)
+    height: int = Field(default=2160, gt=0, multiple_of=2)
+
+
+DEFAULT_DELIVERY = (
+    DeliveryPreset(name="master"),
+    DeliveryPreset(name="social", format="mp4", codec="H264"),
+)
+
+
 class ProjectConfig(_Section):
     conform: ConformTarget = ConformTarget()
     grain: GrainSettings = GrainSettings()
@@ -84,6 +100,7 @@ class ProjectConfig(_Section):
     beats: BeatSettings = BeatSettings()
     audio: AudioSettings = AudioSettings()
     angles: dict[str, AngleSettings] = {}
+    delivery: tuple[DeliveryPreset, ...] = DEFAULT_DELIVERY
 
 
 def checked(model: type[_Section], values: dict[str, Any], where: str) -> Any:

@@ -1,0 +1,122 @@
+"""The plan of Resolve steps the library writes and the in-app executors carry out.
+
+Scripts inside Resolve cannot import our package (Resolve runs its own interpreter), so the library
+decides everything here, where it can be tested, and writes it down: as JSON for the Python
+executor and as a Lua table literal for the Lua one. The executors only perform and verify.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ACTIONS", "BinMedia", "ConformStep", "GrainSpec", "ImportStep", "MarkerSpec", "MarkersStep",
+    "RenderJobSpec", "RendersStep", "ResolvePlan", "to_lua",
+]
+
+ACTIONS = ("conform", "import", "markers", "renders")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConformStep(_Model):
+    action: Literal["conform"] = "conform"
+    frame_rate: str  # Resolve's spelling: "24", "30"
+    width: int
+    height: int
+    color_science: str = "davinciYRGB"
+    color_space: str = "Rec.709 Gamma 2.4"
+
+
+class BinMedia(_Model):
+    bin: list[str]  # folder names from the media pool root, e.g. ["03_Generations", "v1_exploration", "red"]
+    files: list[str]
+
+
+class GrainSpec(_Model):
+    track: int  # 1-based video track index in Resolve
+    composite_mode: str = "COMPOSITE_OVERLAY"  # the constant's name on the live resolve object
+    composite_fallback: int = 6  # its value by declaration order, when the object lacks it
+    opacity: float  # 0-100, as Resolve's Opacity property counts
+
+
+class ImportStep(_Model):
+    action: Literal["import"] = "import"
+    bins: list[BinMedia]
+    timeline_files: list[str]  # tried in order: Resolve-shaped OTIO, then FCPXML, then FCP7 XML
+    timeline_name: str
+    source_clips_path: str
+    video_items: list[int]  # expected item count per video track, bottom up
+    video_names: list[str]
+    audio_names: list[str]
+    disabled_video: list[int]  # 1-based indexes of tracks to switch off (the angles under a cut)
+    grain: GrainSpec | None = None
+
+
+class MarkerSpec(_Model):
+    frame: int  # from the timeline's start
+    color: str
+    name: str
+    note: str = ""
+
+
+class MarkersStep(_Model):
+    action: Literal["markers"] = "markers"
+    markers: list[MarkerSpec]
+
+
+class RenderJobSpec(_Model):
+    name: str
+    target_dir: str
+    file_name: str
+    format: str
+    codec: str
+    width: int
+    height: int
+    frame_rate: str
+
+
+class RendersStep(_Model):
+    action: Literal["renders"] = "renders"
+    jobs: list[RenderJobSpec]
+
+
+Step = Annotated[ConformStep | ImportStep | MarkersStep | RendersStep, Field(discriminator="action")]
+
+
+class ResolvePlan(_Model):
+    version: Literal[1] = 1
+    project: str
+    edit: str
+    manual_import: str  # what to do by hand when scripting is refused
+    steps: list[Step]
+
+
+def _lua(value: Any, indent: str) -> str:
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        escaped = "".join(
+            {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"}.get(c, c) if ord(c) >= 32 or c in "\n\r" else f"\\{ord(c)}"
+            for c in value
+        )
+        return f'"{escaped}"'
+    inner = indent + "  "
+    if isinstance(value, dict):
+        items = [f'{inner}["{k}"] = {_lua(v, inner)},' for k, v in value.items() if v is not None]
+    else:
+        items = [f"{inner}{_lua(v, inner)}," for v in value]
+    return "{\n" + "\n".join(items) + f"\n{indent}}}" if items else "{}"
+
+
+def to_lua(plan: ResolvePlan) -> str:
+    """The plan as a Lua chunk returning one table (Lua lists are 1-based tables, dicts keyed tables)."""
+    return "-- aivp-nle Resolve plan; written by aivp, read by executor.lua\nreturn " + _lua(plan.model_dump(mode="json"), "") + "\n"

@@ -1,0 +1,132 @@
+"""From a project's newest beat-cut to a Resolve plan: exports, bins, checks, markers, renders.
+
+Everything Resolve should end up with is decided here, from the edit and `aivp.toml`, so the
+executors inside Resolve only perform and verify.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import opentimelineio as otio
+
+from ..edit import meta
+from ..edit.clips import media_path
+from ..errors import EditError
+from ..ffmpeg import FFmpeg
+from ..files import write_bytes
+from ..interchange import export_edit
+from ..project import Project
+from ..timelines import load_timeline
+from .bridge import plan_folder
+from .plan import (
+    BinMedia, ConformStep, GrainSpec, ImportStep, MarkerSpec, MarkersStep, RenderJobSpec, RendersStep, ResolvePlan,
+    to_lua,
+)
+
+__all__ = ["PlanFiles", "newest_edit", "plan_for_project", "write_plan"]
+
+# OTIO's marker colours as Resolve names them (Resolve refuses "Orange").
+MARKER_COLORS = {
+    "RED": "Red", "GREEN": "Green", "BLUE": "Blue", "CYAN": "Cyan", "YELLOW": "Yellow", "PINK": "Pink",
+    "PURPLE": "Purple", "MAGENTA": "Fuchsia", "ORANGE": "Sand", "WHITE": "Cream", "BLACK": "Cocoa",
+}
+
+
+def newest_edit(project: Project) -> Path:
+    edits = sorted(project.edit_dir.glob("beatcut_v*.otio"), key=lambda p: p.stem)
+    edits = [p for p in edits if p.stem.removeprefix("beatcut_v").isdigit()]
+    if not edits:
+        raise EditError(f"{project.edit_dir}: no beat-cut yet. Run `aivp build {project.root}` first")
+    return edits[-1]
+
+
+def _bin_for(path: Path, project: Project, angle: str | None) -> list[str]:
+    """Bins named after the project's layout; takes get a bin per angle (their names carry the version)."""
+    try:
+        parts = list(path.relative_to(project.root).parent.parts)
+    except ValueError:
+        parts = ["External media"]
+    return [*parts, angle] if angle else parts
+
+
+def _import_step(timeline: otio.schema.Timeline, project: Project, files: list[Path]) -> ImportStep:
+    bins: dict[tuple[str, ...], list[str]] = {}
+    for clip in timeline.find_clips():
+        path = media_path(clip, project.edit_dir)
+        angle = meta.get(clip).get("angle")
+        files_in_bin = bins.setdefault(tuple(_bin_for(path, project, angle)), [])
+        if str(path) not in files_in_bin:
+            files_in_bin.append(str(path))
+    video = list(timeline.video_tracks())
+    grain = next((i for i, t in enumerate(video, start=1) if meta.role_of(t) == meta.Role.GRAIN and len(t)), None)
+    opacity = float(meta.get(next(iter(video[grain - 1]))).get("opacity", 0.3)) if grain else 0.3
+    return ImportStep(
+        bins=[BinMedia(bin=list(b), files=f) for b, f in bins.items()],
+        timeline_files=[str(f) for f in files],
+        timeline_name=timeline.name,
+        source_clips_path=str(project.root),
+        video_items=[len(t.find_clips()) for t in video],
+        video_names=[t.name for t in video],
+        audio_names=[t.name for t in timeline.audio_tracks()],
+        disabled_video=[i for i, t in enumerate(video, start=1) if not t.enabled],
+        grain=GrainSpec(track=grain, opacity=round(opacity * 100, 3)) if grain else None,
+    )
+
+
+def _markers(timeline: otio.schema.Timeline) -> MarkersStep:
+    return MarkersStep(markers=[
+        MarkerSpec(
+            frame=round(m.marked_range.start_time.value), color=MARKER_COLORS.get(str(m.color), "Blue"), name=m.name,
+            note=f"{meta.get(m).get('time_s', 0):.3f} s in the song",
+        )
+        for m in timeline.tracks.markers
+    ])
+
+
+def plan_for_project(project: Project, edit: Path | None = None, ff: FFmpeg | None = None) -> ResolvePlan:
+    """The plan for the project's newest beat-cut (or `edit`), with its Resolve, FCPXML and FCP7 exports."""
+    edit = edit or newest_edit(project)
+    timeline = load_timeline(edit)
+    timeline.name = edit.stem
+    folder = project.edit_dir / "resolve"
+    exports = [
+        export_edit(timeline, folder / f"{edit.stem}{suffix}", to, project.edit_dir, replace=True, ff=ff)[0]
+        for to, suffix in (("resolve", "_resolve.otio"), ("fcpxml", ".fcpxml"), ("fcp7", ".xml"))
+    ]
+    conform = project.config.conform
+    renders = project.edit_dir / "renders"
+    return ResolvePlan(
+        project=project.root.name,
+        edit=edit.stem,
+        manual_import=(
+            f"In any edition: File > Import > Timeline..., choose {exports[0]} and keep 'Automatically import source "
+            f"clips into media pool' ticked. If Resolve refuses it, import {exports[1]} the same way."
+        ),
+        steps=[
+            ConformStep(frame_rate=str(conform.fps), width=conform.width, height=conform.height, color_space=conform.color),
+            _import_step(timeline, project, exports),
+            _markers(timeline),
+            RendersStep(jobs=[
+                RenderJobSpec(
+                    name=d.name, target_dir=str(renders), file_name=f"{edit.stem}_{d.name}", format=d.format,
+                    codec=d.codec, width=d.width, height=d.height, frame_rate=str(conform.fps),
+                )
+                for d in project.config.delivery
+            ]),
+        ],
+    )
+
+
+PlanFiles = tuple[Path, ...]
+
+
+def write_plan(plan: ResolvePlan, project: Project, user_folder: Path | None = None) -> PlanFiles:
+    """The plan beside the edit and, as the newest plan, where the in-app scripts look for it."""
+    json_text = plan.model_dump_json(indent=2).encode("utf-8")
+    lua_text = to_lua(plan).encode("utf-8")
+    written = []
+    for folder in (project.edit_dir / "resolve", user_folder or plan_folder()):
+        written.append(write_bytes(folder / "plan.json", json_text, replace=True))
+        written.append(write_bytes(folder / "plan.lua", lua_text, replace=True))
+    return tuple(written)

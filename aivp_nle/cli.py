@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +12,14 @@ import click
 
 from . import __version__
 from .beats import track_beats
-from .config import BeatSettings, ConformTarget, CutSettings, GrainSettings, ProjectConfig, checked
+from .config import BeatSettings, ConformTarget, CutSettings, GrainSettings, ProjectConfig, WatchSettings, checked
 from .demo import run_demo
 from .edit import meta
 from .errors import AivpError, ConfigError
 from .ffmpeg import locate
+from .ingest.service import launchd_plist, systemd_unit
+from .ingest.status import project_status
+from .ingest.watcher import Watcher
 from .interchange import FORMATS, export_edit, import_edit
 from .probe import MediaInfo, probe
 from .project import init_project, open_project
@@ -233,6 +238,45 @@ def import_command(source: Path, output: Path, fps: float, force: bool) -> None:
     media = output.absolute().with_name(f"{output.stem}_media")
     timeline = import_edit(source, rate=fps, extract_to=media)
     click.echo(f"wrote {save_timeline(timeline, output, replace=force)}")
+
+
+@main.command()
+@click.argument("project", type=EXISTING, default=Path("."))
+@click.option("--inbox", type=EXISTING, help="the folder to watch (default: [watch] inbox in aivp.toml, inbox/)")
+@click.option("--polling", is_flag=True, help="poll instead of OS events (NFS, SMB, SSHFS and other shares)")
+@click.option("--once", is_flag=True, help="import what is there, then exit")
+@click.option("--settle", type=float, help="seconds a file must stay unchanged (default from aivp.toml: 2)")
+@click.option("--service", type=click.Choice(["systemd", "launchd"]), help="print a service file that runs this watcher, and exit")
+def watch(project: Path, inbox: Path | None, polling: bool, once: bool, settle: float | None, service: str | None) -> None:
+    """Watch the inbox: file finished generations as new versions, then rebuild the edit."""
+    opened = open_project(project)
+    if service:
+        aivp = Path(sys.argv[0]).absolute()
+        click.echo(systemd_unit(aivp, opened.root) if service == "systemd" else launchd_plist(aivp, opened.root), nl=False)
+        return
+    values = opened.config.watch.model_dump()
+    values.update({k: v for k, v in (("polling", polling or None), ("settle", settle)) if v is not None})
+    watcher = Watcher(opened, inbox, checked(WatchSettings, values, "options"), on_event=click.echo)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: watcher.stop.set())
+    click.echo(f"watching {watcher.inbox} (Ctrl-C or SIGTERM stops after the current file)" if not once else f"importing from {watcher.inbox}")
+    watcher.run(once=once)
+
+
+@main.command()
+@click.argument("project", type=EXISTING, default=Path("."))
+def status(project: Path) -> None:
+    """Takes by angle and version, what waits in the inbox, what is in quarantine and why."""
+    found = project_status(open_project(project))
+    for stage, angles in found.takes.items():
+        click.echo(f"{stage}:")
+        for angle, takes in angles.items():
+            click.echo(f"  {angle}: {', '.join(takes)}")
+    if not found.takes:
+        click.echo("no takes yet")
+    click.echo(f"waiting in the inbox: {', '.join(found.pending) if found.pending else 'nothing'}")
+    for name, reason in found.quarantined.items():
+        click.echo(f"quarantined {name}: {reason}")
 
 
 @main.group()

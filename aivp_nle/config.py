@@ -23,6 +23,7 @@ else:  # pragma: no cover - Python 3.10
 
 __all__ = [
     "AngleSettings", "AudioSettings", "BeatSettings", "ConformTarget", "CutSettings", "DeliveryPreset",
+    "WatchSettings",
     "GrainSettings", "ProjectConfig", "checked", "dump_config", "load_config",
 ]
 
@@ -77,6 +78,33 @@ class AngleSettings(_Section):
     offset: float = Field(default=0.0, ge=-600.0, le=600.0, description="seconds this take runs ahead of the song")
 
 
+class WatchSettings(_Section):
+    """The watch folder: where generations land and how they are judged, named and filed."""
+
+    inbox: str = "inbox"
+    stage: Literal["v1_exploration", "v2_selected", "v3_final"] = "v1_exploration"
+    settle: float = Field(default=2.0, ge=0.05, le=600.0, description="seconds a file must stay unchanged")
+    polling: bool = Field(default=False, description="poll instead of OS events (network shares)")
+    rescan: float = Field(default=60.0, ge=0.1, le=3600.0, description="seconds between full rescans")
+    shot: str = Field(default="s01", pattern=r"^[A-Za-z0-9-]+$")
+    pattern: str | None = Field(default=None, description="regex on the incoming name with (?P<angle>...) and optional (?P<shot>...)")
+    rebuild: bool = True
+    export: list[Literal["resolve", "fcpxml", "fcp7", "edl", "aaf", "mlt", "kdenlive"]] = ["resolve"]
+
+    @field_validator("pattern")
+    @classmethod
+    def _is_pattern(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            compiled = re.compile(value)
+        except re.error as error:
+            raise ValueError(f"not a regular expression ({error})") from None
+        if "angle" not in compiled.groupindex:
+            raise ValueError("needs a named group (?P<angle>...)")
+        return value
+
+
 class DeliveryPreset(_Section):
     """A render the finished edit is delivered as (Resolve format and codec names)."""
 
@@ -101,6 +129,7 @@ class ProjectConfig(_Section):
     audio: AudioSettings = AudioSettings()
     angles: dict[str, AngleSettings] = {}
     delivery: tuple[DeliveryPreset, ...] = DEFAULT_DELIVERY
+    watch: WatchSettings = WatchSettings()
 
 
 def checked(model: type[_Section], values: dict[str, Any], where: str) -> Any:

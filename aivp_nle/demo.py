@@ -16,7 +16,7 @@ from .config import GrainSettings, ProjectConfig
 from .errors import ConfigError
 from .ffmpeg import FFmpeg, locate
 from .files import next_version
-from .interchange import export_edit
+from .interchange import export_edit, export_path
 from .pipeline import BuildResult, build_project
 from .project import add_file, init_project
 from .render import render
@@ -28,8 +28,8 @@ ANGLES = ("red", "green", "blue")
 GRAIN_ASSET = "06_Edit/assets/film_grain.mp4"
 
 
-# What the demo hands to editors, beside the beat-cut: (format, file suffix).
-EXPORTS = (("resolve", "_resolve.otio"), ("fcpxml", ".fcpxml"), ("fcp7", ".xml"), ("mlt", ".mlt"))
+# What the demo hands to editors, beside the beat-cut.
+EXPORTS = ("resolve", "fcpxml", "fcp7", "mlt")
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,9 @@ def run_demo(
     on_step("beats, multicam and beat-cut")
     build = build_project(project, ff)
     on_step("exports for Resolve, Final Cut Pro, Premiere, Shotcut")
-    stem = build.beatcut.with_suffix("")
     exports = {
-        name: export_edit(build.timeline, stem.with_name(stem.name + suffix), name, project.edit_dir, ff=ff)[0]
-        for name, suffix in EXPORTS
+        name: export_edit(build.timeline, export_path(build.beatcut, name), name, project.edit_dir, ff=ff)[0]
+        for name in EXPORTS
     }
     on_step("preview render")
     preview = next_version(

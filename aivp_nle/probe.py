@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from .errors import MediaError
 from .ffmpeg import FFmpeg, locate
 
-__all__ = ["AudioStream", "MediaInfo", "VideoStream", "probe"]
+__all__ = ["AudioStream", "MediaInfo", "VideoStream", "from_ffprobe", "probe"]
 
 # Transfer functions that mean the picture is HDR and needs tone mapping before it meets SDR.
 HDR_TRANSFERS = frozenset({"smpte2084", "arib-std-b67"})
@@ -87,13 +87,19 @@ def probe(path: Path | str, ff: FFmpeg | None = None) -> MediaInfo:
         raise MediaError(path, "is not a file", "Give the path of a media file, not a folder")
     returncode, data, stderr = (ff or locate()).probe(path)
     container = str(data.get("format", {}).get("format_name", ""))
-    streams = data.get("streams", [])
-    if returncode != 0 or container in NOT_MEDIA_FORMATS or not streams:
+    if returncode != 0 or container in NOT_MEDIA_FORMATS or not data.get("streams"):
         reason = stderr.splitlines()[-1] if stderr else "no audio or video streams"
         raise MediaError(
             path, f"is not media ffprobe can read ({reason})",
             "Check it is a finished video or audio export; re-download or re-export it",
         )
+    return from_ffprobe(path, data)
+
+
+def from_ffprobe(path: Path, data: dict[str, Any]) -> MediaInfo:
+    """The description from ffprobe's JSON (for callers that judged ffprobe's verdict themselves)."""
+    container = str(data.get("format", {}).get("format_name", ""))
+    streams = data.get("streams", [])
     video = next((_video(s, container) for s in streams if s.get("codec_type") == "video"), None)
     audio = tuple(_audio(s) for s in streams if s.get("codec_type") == "audio")
     return MediaInfo(

@@ -29,7 +29,7 @@ from .fcpxml import to_fcpxml
 from .mlt import to_kdenlive, to_mlt
 from .resolve import to_resolve_otio
 
-__all__ = ["FORMATS", "Format", "export_edit", "format_for", "import_edit"]
+__all__ = ["FORMATS", "Format", "export_edit", "export_path", "format_for", "import_edit"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,13 @@ FORMATS = {
         Format("kdenlive", ".kdenlive", "Kdenlive", False),
     )
 }
+
+
+def export_path(edit: Path, name: str) -> Path:
+    """Where an edit's export in a format goes: beside it, named after it (`_resolve.otio` for Resolve's shape)."""
+    if name in ("otio", "resolve"):
+        return edit.with_name(f"{edit.stem}_{name}.otio")
+    return edit.with_suffix(FORMATS[name].suffix)
 
 
 def format_for(path: Path, name: str | None = None) -> Format:

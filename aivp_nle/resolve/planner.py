@@ -15,7 +15,7 @@ from ..edit.clips import media_path
 from ..errors import EditError
 from ..ffmpeg import FFmpeg
 from ..files import write_bytes
-from ..interchange import export_edit
+from ..interchange import export_edit, export_path
 from ..project import Project
 from ..timelines import load_timeline
 from .bridge import plan_folder
@@ -89,10 +89,10 @@ def plan_for_project(project: Project, edit: Path | None = None, ff: FFmpeg | No
     edit = edit or newest_edit(project)
     timeline = load_timeline(edit)
     timeline.name = edit.stem
-    folder = project.edit_dir / "resolve"
+    in_folder = project.edit_dir / "resolve" / edit.name
     exports = [
-        export_edit(timeline, folder / f"{edit.stem}{suffix}", to, project.edit_dir, replace=True, ff=ff)[0]
-        for to, suffix in (("resolve", "_resolve.otio"), ("fcpxml", ".fcpxml"), ("fcp7", ".xml"))
+        export_edit(timeline, export_path(in_folder, to), to, project.edit_dir, replace=True, ff=ff)[0]
+        for to in ("resolve", "fcpxml", "fcp7")
     ]
     conform = project.config.conform
     renders = project.edit_dir / "renders"

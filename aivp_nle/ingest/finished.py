@@ -1,0 +1,198 @@
+"""Is a file in the inbox a finished generation? All of the measured checks, never one alone.
+
+File events are hints: a polling observer reports a file after its first chunk; "closed" misses
+atomic renames and fires on Firefox's 0-byte placeholder; a `+faststart` MP4 cut to 5 % of its
+bytes still probes with its full duration. So a file is finished only when its name is not a
+download's temporary name and no temporary sibling exists, its size and mtime have held for the
+settle time, no process here has it open for writing, its MP4/MOV boxes cover the file exactly with
+a `moov` and no open-ended `mdat`, ffprobe reads it without a word on stderr with a video stream
+and a duration, and that duration matches what the service promised, when it promised one.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import struct
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..ffmpeg import FFmpeg
+from ..probe import MediaInfo, from_ffprobe
+
+__all__ = [
+    "Broken", "Judge", "Ready", "Verdict", "Waiting", "box_problem", "is_companion", "is_temporary", "open_for_writing",
+]
+
+COMPANION_SUFFIXES = (".json", ".txt")  # prompts and service metadata that travel beside a generation
+TEMPORARY_SUFFIXES = (".part", ".crdownload", ".download", ".tmp", ".partial")
+ISO_BMFF = (".mp4", ".mov", ".m4v", ".3gp")
+# What an MP4/MOV can open with; anything else is not ISO media at all, and ffprobe says so better.
+FIRST_BOXES = frozenset({"ftyp", "moov", "mdat", "free", "skip", "wide", "pnot", "uuid", "styp", "sidx", "moof"})
+
+
+@dataclass(frozen=True)
+class Waiting:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Ready:
+    info: MediaInfo
+
+
+@dataclass(frozen=True)
+class Broken:
+    reason: str
+
+
+Verdict = Waiting | Ready | Broken
+
+
+def is_temporary(name: str) -> bool:
+    """Download managers' and sync tools' names for files still arriving, and hidden files."""
+    lowered = name.lower()
+    return (
+        name.startswith(".") or name.startswith("~syncthing~") or lowered.endswith(TEMPORARY_SUFFIXES)
+        or ".syncthing." in lowered
+    )
+
+
+def is_companion(path: Path) -> bool:
+    """A prompt or metadata file (NAME.txt, NAME.json, NAME.mp4.json): read with its take, never judged as media."""
+    return path.suffix.lower() in COMPANION_SUFFIXES
+
+
+def _temporary_sibling(path: Path) -> bool:
+    return any(path.with_name(path.name + suffix).exists() for suffix in TEMPORARY_SUFFIXES)
+
+
+def open_for_writing(path: Path) -> bool:
+    """Whether any process on this machine holds the file open for writing (Linux /proc; False elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        target = os.stat(path)
+    except OSError:
+        return False
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        fd_dir = f"/proc/{pid}/fd"
+        try:
+            descriptors = os.listdir(fd_dir)
+        except OSError:
+            continue
+        for fd in descriptors:
+            try:
+                opened = os.stat(f"{fd_dir}/{fd}")
+                if (opened.st_ino, opened.st_dev) != (target.st_ino, target.st_dev):
+                    continue
+                with open(f"/proc/{pid}/fdinfo/{fd}") as info:
+                    flags = next(int(line.split()[1], 8) for line in info if line.startswith("flags:"))
+            except (OSError, StopIteration, ValueError):
+                continue
+            if flags & (os.O_WRONLY | os.O_RDWR):
+                return True
+    return False
+
+
+def box_problem(path: Path) -> str | None:
+    """What is wrong with an MP4/MOV's top-level boxes, or None when they cover the file exactly."""
+    size = path.stat().st_size
+    position, kinds = 0, []
+    with open(path, "rb") as handle:
+        while position < size:
+            handle.seek(position)
+            header = handle.read(16)
+            if len(header) < 8:
+                return f"cut off inside a box header at byte {position}"
+            length, kind = struct.unpack(">I4s", header[:8])
+            name = kind.decode("latin-1")
+            if position == 0 and name not in FIRST_BOXES:
+                return None  # no box structure at all: not ISO media, which ffprobe will say in its words
+            if length == 1:
+                if len(header) < 16:
+                    return f"cut off inside the '{name}' box header"
+                length = struct.unpack(">Q", header[8:16])[0]
+            elif length == 0:
+                if name == "mdat":
+                    return "its media data box is open-ended (mdat of size 0): the writer never finished it"
+                length = size - position
+            if length < 8:
+                return f"a '{name}' box of impossible size {length} at byte {position}"
+            kinds.append(name)
+            position += length
+    if position != size:
+        return f"truncated: its boxes need {position} bytes, the file has {size}"
+    if "moov" not in kinds:
+        return "no 'moov' box: the file has no index, so it was cut off or never finished"
+    return None
+
+
+@dataclass
+class _Seen:
+    size: int
+    mtime_ns: int
+    stable_since: float
+
+
+@dataclass
+class Judge:
+    """Watches files over time and says when each one is finished, broken, or not yet."""
+
+    ff: FFmpeg
+    settle: float
+    empty_grace: float = 30.0
+    clock: Callable[[], float] = time.monotonic
+    _seen: dict[Path, _Seen] = field(default_factory=dict)
+
+    def forget(self, path: Path) -> None:
+        self._seen.pop(path, None)
+
+    def observe(self, path: Path, expected_duration: float | None = None) -> Verdict:
+        now = self.clock()
+        if is_temporary(path.name) or _temporary_sibling(path):
+            return Waiting("a download's temporary name")
+        try:
+            info = path.lstat()
+        except FileNotFoundError:
+            self.forget(path)
+            return Waiting("gone")
+        if stat.S_ISLNK(info.st_mode):
+            return Broken(f"a symbolic link (to {os.readlink(path)}); put the file itself in the inbox")
+        if not stat.S_ISREG(info.st_mode):
+            return Waiting("not a regular file")
+        seen = self._seen.get(path)
+        if seen is None or (seen.size, seen.mtime_ns) != (info.st_size, info.st_mtime_ns):
+            self._seen[path] = _Seen(info.st_size, info.st_mtime_ns, now)
+            return Waiting("still being written")
+        if now - seen.stable_since < self.settle:
+            return Waiting("settling")
+        if info.st_size == 0:
+            if now - seen.stable_since < max(self.empty_grace, self.settle):
+                return Waiting("an empty placeholder (browsers write one before the download)")
+            return Broken("empty (0 bytes) for longer than a download's placeholder stays")
+        if open_for_writing(path):
+            return Waiting("open for writing by a process")
+        return self._check_media(path, expected_duration)
+
+    def _check_media(self, path: Path, expected_duration: float | None) -> Verdict:
+        if path.suffix.lower() in ISO_BMFF:
+            problem = box_problem(path)
+            if problem:
+                return Broken(problem)
+        returncode, data, stderr = self.ff.probe(path)
+        if returncode != 0 or stderr:
+            return Broken(f"ffprobe: {stderr.splitlines()[-1] if stderr else f'exit code {returncode}'}")
+        if not any(s.get("codec_type") == "video" for s in data.get("streams", [])):
+            return Broken("no video stream")
+        info = from_ffprobe(path.absolute(), data)
+        if info.duration <= 0:
+            return Broken("no duration")
+        if expected_duration is not None and abs(info.duration - expected_duration) > 0.5:
+            return Broken(f"lasts {info.duration:.2f} s, but the service reported {expected_duration:.2f} s: cut off")
+        return Ready(info)

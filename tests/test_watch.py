@@ -1,0 +1,330 @@
+"""The watch folder: every finished generation filed exactly once, never half, never lost."""
+
+from __future__ import annotations
+
+import configparser
+import errno
+import hashlib
+import json
+import os
+import plistlib
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from aivp_nle import synth
+from aivp_nle.ffmpeg import FFmpeg, media_arg
+from aivp_nle.ingest import importer as importer_module
+from aivp_nle.ingest import watcher as watcher_module
+from aivp_nle.ingest.service import launchd_plist, systemd_unit
+from aivp_nle.ingest.sidecar import TakeSidecar, sidecar_path
+from aivp_nle.ingest.status import project_status
+from aivp_nle.ingest.watcher import Watcher, ledger_path
+from aivp_nle.project import Project, init_project, open_project
+
+from .watch_helpers import takes, variant, wait_for, watching, write_slowly
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory, ff: FFmpeg) -> bytes:
+    """A one-second take: small, so hundreds of them stay quick."""
+    path = tmp_path_factory.mktemp("clip") / "clip.mp4"
+    return synth.make_angle(path, "red", 1.0, 24, (64, 36), ff=ff).read_bytes()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    root = init_project(tmp_path / "mv").root
+    (root / "aivp.toml").write_text("[watch]\nrebuild = false\n", encoding="utf-8")
+    return open_project(root)
+
+
+def inbox(project: Project) -> Path:
+    folder = project.root / "inbox"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def run_once(project: Project, **settings: object) -> list[str]:
+    lines: list[str] = []
+    values = {"settle": 0.2, "rebuild": False, **settings}
+    Watcher(project, settings=project.config.watch.model_copy(update=values), on_event=lines.append).run(once=True)
+    return lines
+
+
+def digests(paths: list[Path]) -> list[str]:
+    return sorted(hashlib.sha256(p.read_bytes()).hexdigest() for p in paths)
+
+
+def test_a_file_written_slowly_is_imported_once_complete_after_its_last_write(project: Project, clip: bytes) -> None:
+    data = variant(clip, "slow", 600_000)
+    target = inbox(project) / "slow.mp4"
+    with watching(project, settle=0.8):
+
+        def nothing_filed_yet() -> None:
+            assert takes(project) == []  # never while it is being written
+
+        write_slowly(target, data, 6, 0.5, nothing_filed_yet)
+        assert wait_for(lambda: len(takes(project)) == 1)
+        time.sleep(1.0)
+    assert [p.read_bytes() for p in takes(project)] == [data]
+
+
+@pytest.mark.parametrize("polling", [False, True])
+def test_an_atomic_rename_into_the_inbox_is_imported_once(project: Project, clip: bytes, tmp_path: Path, polling: bool) -> None:
+    outside = tmp_path / "made-elsewhere.mp4"
+    outside.write_bytes(variant(clip, "renamed"))
+    with watching(project, polling=polling):
+        os.rename(outside, inbox(project) / "take.mp4")
+        assert wait_for(lambda: len(takes(project)) == 1)
+        time.sleep(0.8)
+    assert len(takes(project)) == 1
+
+
+def test_a_browser_download_is_imported_once_after_its_rename(project: Project, clip: bytes) -> None:
+    data = variant(clip, "browser")
+    partial = inbox(project) / "take.mp4.crdownload"
+    with watching(project):
+        partial.write_bytes(data[: len(data) // 2])
+        time.sleep(1.0)
+        partial.write_bytes(data)
+        time.sleep(0.5)
+        assert takes(project) == []
+        os.rename(partial, inbox(project) / "take.mp4")
+        assert wait_for(lambda: len(takes(project)) == 1)
+    assert takes(project)[0].read_bytes() == data
+    assert not (inbox(project) / "quarantine").exists()
+
+
+def test_firefoxs_empty_placeholder_then_the_real_file_is_imported_once(project: Project, clip: bytes) -> None:
+    data = variant(clip, "firefox")
+    final, part = inbox(project) / "take.mp4", inbox(project) / "take.mp4.part"
+    with watching(project):
+        final.write_bytes(b"")
+        part.write_bytes(data[:1000])
+        time.sleep(1.2)
+        part.write_bytes(data)
+        os.replace(part, final)
+        assert wait_for(lambda: len(takes(project)) == 1)
+    assert takes(project)[0].read_bytes() == data and not (inbox(project) / "quarantine").exists()
+
+
+def test_a_truncated_faststart_mp4_is_quarantined_with_the_reason(project: Project, clip: bytes, tmp_path: Path, ff: FFmpeg) -> None:
+    whole = tmp_path / "faststart.mp4"
+    (tmp_path / "plain.mp4").write_bytes(variant(clip, "fs", 200_000))
+    ff.run(["-i", media_arg(tmp_path / "plain.mp4"), "-c", "copy", "-movflags", "+faststart", media_arg(whole)], "remuxing")
+    (inbox(project) / "cut.mp4").write_bytes(whole.read_bytes()[: whole.stat().st_size // 20])
+    lines = run_once(project)
+    why = (inbox(project) / "quarantine" / "cut.mp4.why.txt").read_text()
+    assert takes(project) == [] and "truncated" in why and any("quarantined cut.mp4" in line for line in lines)
+
+
+def test_a_fragmented_mp4_still_growing_waits_and_then_imports_once(project: Project, tmp_path: Path, ff: FFmpeg) -> None:
+    fragmented = tmp_path / "fragmented.mp4"
+    ff.run(["-f", "lavfi", "-i", "testsrc=s=64x36:r=24:d=6", "-c:v", "libx264", "-g", "12",
+            "-movflags", "frag_keyframe+empty_moov", media_arg(fragmented)], "writing a fragmented MP4")
+    data = fragmented.read_bytes()
+    target = inbox(project) / "growing.mp4"
+    with watching(project, settle=0.8):
+        write_slowly(target, data, 8, 0.3)
+        assert wait_for(lambda: len(takes(project)) == 1)
+    assert takes(project)[0].read_bytes() == data and not (inbox(project) / "quarantine").exists()
+
+
+def test_a_symlink_pointing_outside_is_quarantined_and_its_target_untouched(project: Project, clip: bytes, tmp_path: Path) -> None:
+    secret = tmp_path / "elsewhere.mp4"
+    secret.write_bytes(variant(clip, "secret"))
+    (inbox(project) / "link.mp4").symlink_to(secret)
+    run_once(project)
+    assert takes(project) == [] and secret.read_bytes() == variant(clip, "secret")
+    assert "symbolic link" in (inbox(project) / "quarantine" / "link.mp4.why.txt").read_text()
+
+
+NAMES = ["two words.mp4", "it's \"quoted\".mp4", "-leading.mp4", "time 01:02.mp4", "a,b,c.mp4", "café ü 日本.mp4"]
+
+
+def test_awkward_names_are_each_imported_exactly_once(project: Project, clip: bytes) -> None:
+    for index, name in enumerate(NAMES):
+        (inbox(project) / name).write_bytes(variant(clip, f"name{index}"))
+    run_once(project)
+    assert digests(takes(project)) == digests([inbox(project) / n for n in NAMES])
+    originals = {json.loads(sidecar_path(t).read_text())["original_name"] for t in takes(project)}
+    assert originals == set(NAMES)
+
+
+def test_a_file_that_is_not_media_is_quarantined_and_nothing_is_deleted(project: Project) -> None:
+    (inbox(project) / "page.mp4").write_text("<html>Expired link</html>")
+    run_once(project)
+    quarantined = inbox(project) / "quarantine" / "page.mp4"
+    assert quarantined.read_text() == "<html>Expired link</html>"
+    assert "ffprobe" in (inbox(project) / "quarantine" / "page.mp4.why.txt").read_text()
+
+
+def test_the_same_take_dropped_twice_is_imported_once(project: Project, clip: bytes) -> None:
+    (inbox(project) / "first.mp4").write_bytes(variant(clip, "same"))
+    (inbox(project) / "again.mp4").write_bytes(variant(clip, "same"))
+    lines = run_once(project)
+    assert len(takes(project)) == 1 and any("the same take as" in line for line in lines)
+    assert run_once(project) == []  # a restart is a no-op too
+
+
+def test_takes_get_versioned_names_from_json_pattern_or_arrival(project: Project, clip: bytes) -> None:
+    box = inbox(project)
+    (box / "kling_001.mp4").write_bytes(variant(clip, "a"))
+    (box / "kling_001.mp4.json").write_text(json.dumps({"angle": "neon", "prompt": "woman in red, neon alley", "service": "kling", "task_id": "t-1"}))
+    (box / "kling_002.mp4").write_bytes(variant(clip, "b"))
+    (box / "kling_002.txt").write_text("same woman, rooftop at dawn")
+    (box / "kling_003.mp4").write_bytes(variant(clip, "c"))
+    (box / "kling_004.mp4").write_bytes(variant(clip, "d"))
+    (box / "kling_004.mp4.json").write_text(json.dumps({"angle": "neon"}))
+    run_once(project)
+    names = [t.name for t in takes(project)]
+    assert names == ["s01_angleA_v001.mp4", "s01_angleB_v001.mp4", "s01_neon_v001.mp4", "s01_neon_v002.mp4"]
+    neon = TakeSidecar.model_validate_json(sidecar_path(takes(project)[2]).read_text())
+    assert (neon.prompt, neon.source.service, neon.source.task_id, neon.original_name) == ("woman in red, neon alley", "kling", "t-1", "kling_001.mp4")
+    assert neon.sha256 == hashlib.sha256(takes(project)[2].read_bytes()).hexdigest() and neon.probe.video is not None
+    dawn = TakeSidecar.model_validate_json(sidecar_path(takes(project)[0]).read_text())
+    assert dawn.prompt == "same woman, rooftop at dawn"
+
+
+def test_a_pattern_in_the_project_file_names_the_angle_and_shot(tmp_path: Path, clip: bytes) -> None:
+    root = init_project(tmp_path / "mv").root
+    (root / "aivp.toml").write_text("[watch]\nrebuild = false\npattern = '(?P<shot>sh\\d+)_(?P<angle>[a-z]+)'\n")
+    project = open_project(root)
+    (inbox(project) / "sh02_rooftop_final.mp4").write_bytes(variant(clip, "p"))
+    (project.root / "prompts.txt").write_text("sh02_rooftop_final: a rooftop at dawn\n")
+    run_once(project)
+    (take,) = takes(project)
+    assert take.name == "sh02_rooftop_v001.mp4"
+    assert TakeSidecar.model_validate_json(sidecar_path(take).read_text()).prompt == "a rooftop at dawn"
+
+
+def test_five_hundred_files_at_once_are_each_imported_exactly_once(project: Project, clip: bytes) -> None:
+    sources = []
+    with watching(project, settle=0.3):
+        for index in range(500):
+            path = inbox(project) / f"take {index:03d}.mp4"
+            path.write_bytes(variant(clip, f"many{index}"))
+            sources.append(path)
+        assert wait_for(lambda: len(takes(project)) == 500, timeout=180)
+        time.sleep(0.5)
+    assert digests(takes(project)) == digests(sources)
+
+
+def test_events_lost_to_an_overflowing_queue_are_recovered_by_rescanning(project: Project, clip: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(watcher_module._Hints, "on_any_event", lambda self, event: None)  # every event dropped
+    with watching(project, rescan=0.5):
+        time.sleep(0.3)
+        (inbox(project) / "unannounced.mp4").write_bytes(variant(clip, "overflow"))
+        assert wait_for(lambda: len(takes(project)) == 1)
+
+
+def test_a_full_disk_pauses_intake_removes_the_partial_copy_and_loses_nothing(project: Project, clip: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_copy = importer_module.Importer._copy
+    failures = []
+
+    def copy_until_full(self: importer_module.Importer, source: Path, scratch: Path) -> str:
+        if not failures:
+            failures.append(scratch)
+            scratch.write_bytes(b"half a take")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_copy(self, source, scratch)
+
+    monkeypatch.setattr(importer_module.Importer, "_copy", copy_until_full)
+    monkeypatch.setattr(watcher_module, "PAUSE_WHEN_FULL", 1.0)
+    (inbox(project) / "big.mp4").write_bytes(variant(clip, "full"))
+    with watching(project) as (_, lines):
+        assert wait_for(lambda: any(line.startswith("paused:") for line in lines))
+        assert not failures[0].exists() and takes(project) == []  # the partial copy is gone, nothing half-filed
+        assert wait_for(lambda: len(takes(project)) == 1)
+    assert takes(project)[0].read_bytes() == variant(clip, "full")
+
+
+def _watch_command(project: Project) -> list[str]:
+    return [sys.executable, "-m", "aivp_nle", "watch", str(project.root), "--once", "--settle", "0.1"]
+
+
+def _ledger_takes(project: Project) -> list[Path]:
+    with sqlite3.connect(ledger_path(project)) as db:
+        return sorted(Path(row[0]) for row in db.execute("SELECT take FROM takes WHERE state = 'published'"))
+
+
+def test_kill_9_at_random_moments_never_loses_duplicates_or_half_writes_a_take(project: Project, clip: bytes) -> None:
+    rng = random.Random(20261125)
+    sources = []
+    for index in range(12):
+        path = inbox(project) / f"take{index:02d}.mp4"
+        path.write_bytes(variant(clip, f"kill{index}", 3_000_000))
+        sources.append(path)
+    for _ in range(20):
+        process = subprocess.Popen(_watch_command(project), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.3, 2.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        for take in takes(project):  # no partial file under a final name, ever
+            assert hashlib.sha256(take.read_bytes()).hexdigest() in digests(sources)
+    done = subprocess.run(_watch_command(project), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert digests(takes(project)) == digests(sources)  # every file exactly once
+    assert _ledger_takes(project) == takes(project)  # the ledger matches the disk
+    assert not list(project.stage_dir("v1_exploration").glob(".aivp-tmp-*"))
+
+
+def test_a_take_deleted_from_disk_is_imported_again_from_the_inbox(project: Project, clip: bytes) -> None:
+    (inbox(project) / "take.mp4").write_bytes(variant(clip, "again"))
+    run_once(project)
+    (take,) = takes(project)
+    take.unlink()
+    lines = run_once(project)
+    assert any("gone from disk" in line for line in lines) and len(takes(project)) == 1
+
+
+def test_status_lists_takes_pending_files_and_quarantine_reasons(project: Project, clip: bytes) -> None:
+    (inbox(project) / "good.mp4").write_bytes(variant(clip, "good"))
+    (inbox(project) / "bad.mp4").write_text("not a video")
+    run_once(project)
+    (inbox(project) / "later.mp4").write_bytes(variant(clip, "later"))
+    found = project_status(project)
+    assert found.takes == {"v1_exploration": {"s01_angleA": ["s01_angleA_v001.mp4"]}}
+    assert found.pending == ["later.mp4"] and "ffprobe" in found.quarantined["bad.mp4"]
+
+
+def test_finished_takes_rebuild_the_edit_and_export_it(tmp_path: Path, angles: list[Path], song: Path) -> None:
+    project = init_project(tmp_path / "mv")
+    shutil.copy(song, project.audio_dir / "song.wav")
+    for index, take in enumerate(angles):
+        shutil.copy(take, inbox(project) / f"gen{index}.mp4")
+    lines = run_once(project, rebuild=True)
+    assert (project.edit_dir / "beatcut_v001.otio").is_file() and (project.edit_dir / "beatcut_v001_resolve.otio").is_file()
+    assert any(line.startswith("rebuilt") for line in lines)
+
+
+def test_service_files_start_the_watcher_and_stop_it_with_sigterm(project: Project) -> None:
+    unit = configparser.ConfigParser()
+    unit.read_string(systemd_unit(Path("/usr/bin/aivp"), project.root))
+    assert unit["Service"]["ExecStart"].startswith("/usr/bin/aivp watch ") and unit["Service"]["KillSignal"] == "SIGTERM"
+    agent = plistlib.loads(launchd_plist(Path("/usr/local/bin/aivp"), project.root).encode())
+    assert agent["ProgramArguments"] == ["/usr/local/bin/aivp", "watch", str(project.root)] and agent["RunAtLoad"]
+
+
+def test_sigterm_lets_the_current_file_finish(project: Project, clip: bytes) -> None:
+    data = variant(clip, "sigterm", 400_000_000)
+    (inbox(project) / "big.mp4").write_bytes(data)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aivp_nle", "watch", str(project.root), "--settle", "0.1"], stdout=subprocess.PIPE, text=True
+    )
+    stage = project.stage_dir("v1_exploration")
+    assert wait_for(lambda: bool(list(stage.glob(".aivp-tmp-*"))), timeout=60), "the copy never started"
+    process.send_signal(signal.SIGTERM)
+    out, _ = process.communicate(timeout=120)
+    assert process.returncode == 0, out
+    assert [t.read_bytes() == data for t in takes(project)] == [True]
+    assert "imported big.mp4" in out

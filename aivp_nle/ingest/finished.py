@@ -24,7 +24,7 @@ from ..ffmpeg import FFmpeg
 from ..probe import MediaInfo, from_ffprobe
 
 __all__ = [
-    "Broken", "Judge", "Ready", "Verdict", "Waiting", "box_problem", "is_companion", "is_temporary", "open_for_writing",
+    "Broken", "Judge", "Ready", "Settled", "Verdict", "Waiting", "box_problem", "is_companion", "is_temporary", "open_for_writing",
 ]
 
 COMPANION_SUFFIXES = (".json", ".txt")  # prompts and service metadata that travel beside a generation
@@ -40,6 +40,11 @@ class Waiting:
 
 
 @dataclass(frozen=True)
+class Settled:
+    """Unchanged for the settle time: ready for the costly checks."""
+
+
+@dataclass(frozen=True)
 class Ready:
     info: MediaInfo
 
@@ -49,7 +54,7 @@ class Broken:
     reason: str
 
 
-Verdict = Waiting | Ready | Broken
+Verdict = Waiting | Settled | Ready | Broken
 
 
 def is_temporary(name: str) -> bool:
@@ -153,7 +158,8 @@ class Judge:
     def forget(self, path: Path) -> None:
         self._seen.pop(path, None)
 
-    def observe(self, path: Path, expected_duration: float | None = None) -> Verdict:
+    def observe(self, path: Path) -> Verdict:
+        """The cheap checks, from the file's name and its size and mtime over time."""
         now = self.clock()
         if is_temporary(path.name) or _temporary_sibling(path):
             return Waiting("a download's temporary name")
@@ -176,11 +182,15 @@ class Judge:
             if now - seen.stable_since < max(self.empty_grace, self.settle):
                 return Waiting("an empty placeholder (browsers write one before the download)")
             return Broken("empty (0 bytes) for longer than a download's placeholder stays")
+        return Settled()
+
+    def check(self, path: Path, expected_duration: float | None = None) -> Verdict:
+        """The checks that cost time (a /proc scan, the box walk, ffprobe), for a file that has settled.
+
+        Stateless, so several files can be checked at once.
+        """
         if open_for_writing(path):
             return Waiting("open for writing by a process")
-        return self._check_media(path, expected_duration)
-
-    def _check_media(self, path: Path, expected_duration: float | None) -> Verdict:
         if path.suffix.lower() in ISO_BMFF:
             problem = box_problem(path)
             if problem:

@@ -13,7 +13,8 @@ import fcntl
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +28,16 @@ from ..ffmpeg import FFmpeg, locate
 from ..interchange import export_edit, export_path
 from ..pipeline import build_project
 from ..project import Project
-from .finished import Broken, Judge, Ready, is_companion, is_temporary
-from .importer import DiskFullError, Duplicate, Imported, Importer
+from .finished import Broken, Judge, Ready, Settled, Verdict, Waiting, is_companion, is_temporary
+from .importer import DiskFullError, Duplicate, Importer
 from .ledger import Ledger
 from .sidecar import neighbour_info
 
 __all__ = ["Watcher", "ledger_path"]
 
 PAUSE_WHEN_FULL = 30.0
+CHANGES = frozenset({"created", "modified", "moved", "closed"})  # watchdog's names for what can finish a file
+WORKERS = max(2, min(4, (os.cpu_count() or 2) * 2))  # ffprobe's 60 ms start-up overlaps well
 
 
 def ledger_path(project: Project) -> Path:
@@ -48,18 +51,35 @@ class _Hints(FileSystemEventHandler):
         self.inbox = inbox
         self.paths: set[Path] = set()
         self.lock = threading.Lock()
+        self.arrived = threading.Event()  # wakes the watcher at once instead of at its next tick
 
     def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type not in CHANGES:
+            return  # opened, read, closed without writing: our own copy makes these
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             path = Path(os.fsdecode(raw)) if raw else None
             if path is not None and path.parent == self.inbox and not is_companion(path):
                 with self.lock:
                     self.paths.add(path)
+                self.arrived.set()
 
     def take(self) -> set[Path]:
         with self.lock:
             paths, self.paths = self.paths, set()
         return paths
+
+
+def _arrival(path: Path) -> tuple[float, str]:
+    try:
+        return path.lstat().st_mtime, path.name
+    except FileNotFoundError:
+        return 0.0, path.name
+
+
+def _done(verdict: Verdict) -> Future[Verdict]:
+    future: Future[Verdict] = Future()
+    future.set_result(verdict)
+    return future
 
 
 class Watcher:
@@ -112,7 +132,11 @@ class Watcher:
         return handle
 
     def rescan(self, ledger: Ledger) -> None:
-        for path in self.inbox.iterdir():
+        self._consider(ledger, self.inbox.iterdir())
+
+    def _consider(self, ledger: Ledger, paths: Iterable[Path]) -> None:
+        """New candidates: files in the inbox the ledger has not handled in their present state."""
+        for path in paths:
             if (path.is_dir() and not path.is_symlink()) or is_companion(path):
                 continue
             try:
@@ -125,53 +149,82 @@ class Watcher:
     def _loop(self, importer: Importer, ledger: Ledger, once: bool) -> None:
         self.rescan(ledger)
         last_scan = time.monotonic()
-        while not self.stop.is_set():
-            now = time.monotonic()
-            self.candidates |= {p for p in self.hints.take() if p.exists() or p.is_symlink()}
-            if now - last_scan >= self.settings.rescan:
-                self.rescan(ledger)
-                last_scan = now
-            waiting = self._tick(importer, now) if now >= self.paused_until else len(self.candidates)
-            if self.imported_since_build and not waiting:
-                self._rebuild()
-            if once and not waiting:
-                return
-            self.stop.wait(0.05 if waiting else 0.25)
+        checking: dict[Path, Future[Verdict]] = {}  # in arrival order: takes are named in that order
+        with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="aivp-check") as pool:
+            while not self.stop.is_set():
+                now = time.monotonic()
+                self._consider(ledger, self.hints.take())
+                if now - last_scan >= self.settings.rescan:
+                    self.rescan(ledger)
+                    last_scan = now
+                waiting = len(self.candidates)
+                if now >= self.paused_until:
+                    self._import_checked(importer, checking, now)
+                    waiting = self._tick(pool, checking)
+                if self.imported_since_build and not waiting:
+                    self._rebuild()
+                if once and not waiting:
+                    break
+                self.hints.arrived.wait(0.05 if waiting else 0.25)
+                self.hints.arrived.clear()
+            for future in checking.values():
+                future.cancel()
 
-    def _tick(self, importer: Importer, now: float) -> int:
-        """Judge every candidate once and import the finished ones; returns how many still wait."""
-        waiting = 0
-        for path in sorted(self.candidates):
-            if self.stop.is_set():
-                return waiting
+    def _tick(self, pool: ThreadPoolExecutor, checking: dict[Path, Future[Verdict]]) -> int:
+        """Judge every candidate cheaply; settled ones go to the workers for the costly checks.
+        Returns how many files still wait (temporary names do not count)."""
+        waiting = len(checking)
+        arrival = sorted(self.candidates - set(checking), key=_arrival)
+        for path in arrival:
             if not (path.exists() or path.is_symlink()):
                 self.candidates.discard(path)
                 self.judge.forget(path)
                 continue
-            neighbour = neighbour_info(path)
-            verdict = self.judge.observe(path, neighbour.expected_duration)
-            if isinstance(verdict, Broken):
-                moved = importer.quarantine(path, verdict.reason)
-                self.say(f"quarantined {path.name}: {verdict.reason} (see {moved.moved_to.name}.why.txt)")
-            elif isinstance(verdict, Ready):
-                try:
-                    outcome = importer.take_in(path, verdict.info, neighbour)
-                except DiskFullError as full:
-                    self.paused_until = now + PAUSE_WHEN_FULL
-                    self.say(f"paused: {full}")
-                    return waiting + 1
-                if isinstance(outcome, Imported):
-                    self.imported_since_build += 1
-                    self.say(f"imported {path.name} as {outcome.take.name}")
-                elif isinstance(outcome, Duplicate):
-                    self.say(f"skipped {path.name}: the same take as {outcome.take.name}")
+            verdict = self.judge.observe(path)
+            if isinstance(verdict, Settled):
+                checking[path] = pool.submit(self.judge.check, path, neighbour_info(path).expected_duration)
+                waiting += 1
+            elif isinstance(verdict, Waiting):
+                waiting += 0 if is_temporary(path.name) else 1
             else:
-                if not is_temporary(path.name):
-                    waiting += 1
-                continue
-            self.candidates.discard(path)
-            self.judge.forget(path)
+                checking[path] = _done(verdict)
+                waiting += 1
         return waiting
+
+    def _import_checked(self, importer: Importer, checking: dict[Path, Future[Verdict]], now: float) -> None:
+        """Import or quarantine the checked files, one at a time and in arrival order, so a stop
+        (SIGTERM) always lands between two files."""
+        while checking and not self.stop.is_set():
+            path, future = next(iter(checking.items()))
+            if not future.done():
+                return
+            del checking[path]
+            verdict = future.result()
+            try:
+                line = self._file(importer, path, verdict)
+            except DiskFullError as full:
+                self.paused_until = now + PAUSE_WHEN_FULL
+                self.say(f"paused: {full}")
+                self.judge.forget(path)
+                return
+            except AivpError as error:
+                line = f"not imported {path.name}: {error}"
+            self.judge.forget(path)
+            if line is not None:
+                self.say(line)
+                self.candidates.discard(path)
+
+    def _file(self, importer: Importer, path: Path, verdict: Verdict) -> str | None:
+        if isinstance(verdict, Broken):
+            moved = importer.quarantine(path, verdict.reason)
+            return f"quarantined {path.name}: {verdict.reason} (see {moved.moved_to.name}.why.txt)"
+        if not isinstance(verdict, Ready):
+            return None  # not yet after all (a writer appeared): judged again from the start
+        outcome = importer.take_in(path, verdict.info, neighbour_info(path))
+        if isinstance(outcome, Duplicate):
+            return f"skipped {path.name}: the same take as {outcome.take.name}"
+        self.imported_since_build += 1
+        return f"imported {path.name} as {outcome.take.name}"
 
     def _rebuild(self) -> None:
         self.imported_since_build = 0

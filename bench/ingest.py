@@ -1,0 +1,138 @@
+"""Benchmark the watch folder: latency, throughput against a plain copy, idle CPU, memory.
+
+Targets (issue 5): latency from a file's last write to its ledger entry at most the settle time
+plus 0.5 s; 1,000 files of 5 MB within 1.5x a plain copy of the same files; under 1 % CPU while
+idle for 60 s; under 150 MB resident while watching. The watcher runs as the real command
+(`python -m aivp_nle watch`) in a child process; the baselines run in this one.
+
+    python bench/ingest.py [--files 1000] [--mb 5] [--idle 60] [--latency 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from aivp_nle import synth  # noqa: E402
+from aivp_nle.project import init_project  # noqa: E402
+from tests.watch_helpers import variant  # noqa: E402
+
+WATCH = [sys.executable, "-m", "aivp_nle", "watch"]
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _rss_mb(pid: int) -> float:
+    line = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("VmRSS"))
+    return int(line.split()[1]) / 1024
+
+
+def _ledger_count(project: Path) -> int:
+    ledger = project / ".aivp" / "ledger.sqlite"
+    if not ledger.exists():
+        return 0
+    with sqlite3.connect(ledger, timeout=30) as db:
+        return int(db.execute("SELECT count(*) FROM takes WHERE state = 'published'").fetchone()[0])
+
+
+def _project(root: Path, settle: float) -> Path:
+    project = init_project(root).root
+    (project / "aivp.toml").write_text(f"[watch]\nrebuild = false\nsettle = {settle}\n")
+    (project / "inbox").mkdir()
+    return project
+
+
+def throughput(scratch: Path, base: bytes, files: int, megabytes: float) -> None:
+    sources = scratch / "sources"
+    sources.mkdir()
+    padding = int(megabytes * 1_000_000)
+    for index in range(files):
+        (sources / f"take {index:04d}.mp4").write_bytes(variant(base, f"t{index}", padding))
+    plain = scratch / "plain"
+    plain.mkdir()
+    started = time.perf_counter()
+    for path in sources.iterdir():
+        shutil.copyfile(path, plain / path.name)
+    copy_seconds = time.perf_counter() - started
+    synced = scratch / "synced"
+    synced.mkdir()
+    started = time.perf_counter()
+    for path in sources.iterdir():
+        shutil.copyfile(path, synced / path.name)
+        with open(synced / path.name, "rb") as handle:
+            os.fsync(handle.fileno())
+    synced_seconds = time.perf_counter() - started
+    shutil.rmtree(plain)
+    shutil.rmtree(synced)
+    project = _project(scratch / "throughput", 0.1)
+    for path in sources.iterdir():
+        path.rename(project / "inbox" / path.name)
+    started = time.perf_counter()
+    subprocess.run([*WATCH, str(project), "--once"], check=True, stdout=subprocess.DEVNULL)
+    ours = time.perf_counter() - started
+    assert _ledger_count(project) == files
+    print(f"throughput, {files} files of {megabytes:g} MB ({files * megabytes / 1000:.1f} GB):")
+    print(f"  plain copy            {copy_seconds:7.2f} s   1.00x")
+    print(f"  copy + fsync          {synced_seconds:7.2f} s   {synced_seconds / copy_seconds:.2f}x")
+    print(f"  aivp watch --once     {ours:7.2f} s   {ours / copy_seconds:.2f}x  (target <= 1.5x)  "
+          f"{ours / synced_seconds:.2f}x of copy + fsync")
+    shutil.rmtree(project)
+
+
+def idle_and_latency(scratch: Path, base: bytes, idle: float, samples: int) -> None:
+    settle = 1.0
+    project = _project(scratch / "idle", settle)
+    watcher = subprocess.Popen([*WATCH, str(project)], stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(3.0)  # started and settled
+        cpu_before, started = _cpu_seconds(watcher.pid), time.perf_counter()
+        time.sleep(idle)
+        cpu = (_cpu_seconds(watcher.pid) - cpu_before) / (time.perf_counter() - started)
+        rss_idle = _rss_mb(watcher.pid)
+        latencies = []
+        for index in range(samples):
+            target = project / "inbox" / f"latency {index}.mp4"
+            target.write_bytes(variant(base, f"latency{index}", 2_000_000))
+            last_write = time.perf_counter()
+            while _ledger_count(project) < index + 1:
+                time.sleep(0.01)
+            latencies.append(time.perf_counter() - last_write)
+        rss_busy = _rss_mb(watcher.pid)
+    finally:
+        watcher.terminate()
+        watcher.wait(timeout=60)
+    print(f"idle for {idle:g} s: {100 * cpu:.2f} % CPU (target < 1 %); resident {rss_idle:.0f} MB idle, "
+          f"{rss_busy:.0f} MB after importing (target < 150 MB)")
+    print(f"latency, last write to ledger entry, settle {settle:g} s, {samples} files: median {statistics.median(latencies):.2f} s, "
+          f"worst {max(latencies):.2f} s; worst minus settle {max(latencies) - settle:.2f} s (target <= 0.5 s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--mb", type=float, default=5.0)
+    parser.add_argument("--idle", type=float, default=60.0)
+    parser.add_argument("--latency", type=int, default=10)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="aivp-bench-", dir=os.environ.get("AIVP_BENCH_DIR")) as folder:
+        scratch = Path(folder)
+        base = synth.make_angle(scratch / "base.mp4", "red", 1.0, 24, (64, 36)).read_bytes()
+        idle_and_latency(scratch, base, args.idle, args.latency)
+        throughput(scratch, base, args.files, args.mb)
+
+
+if __name__ == "__main__":
+    main()

@@ -21,7 +21,7 @@ from .config import ProjectConfig, dump_config, load_config
 from .errors import ConfigError, EditError, MediaError
 from .files import claim, next_version, scratch_path, write_bytes
 
-__all__ = ["Project", "TakeFile", "add_file", "init_project", "open_project"]
+__all__ = ["Project", "TakeFile", "add_file", "init_project", "media_files", "open_project"]
 
 CONFIG_NAME = "aivp.toml"
 GENERATIONS = "03_Generations"
@@ -74,7 +74,7 @@ class Project:
     def latest_takes(self) -> list[TakeFile]:
         """Each angle's newest version, from the most advanced stage that has takes."""
         for stage in reversed(STAGES):
-            files = [TakeFile.from_path(p) for p in _media_in(self.stage_dir(stage), VIDEO_SUFFIXES)]
+            files = [TakeFile.from_path(p) for p in media_files(self.stage_dir(stage), VIDEO_SUFFIXES)]
             if files:
                 newest: dict[str, TakeFile] = {}
                 for take in sorted(files, key=lambda t: (t.angle, t.version)):
@@ -89,7 +89,7 @@ class Project:
         """The song named in aivp.toml, else the one audio file in 04_Audio."""
         if self.config.audio.song:
             return self.path(self.config.audio.song)
-        found = _media_in(self.audio_dir, AUDIO_SUFFIXES)
+        found = media_files(self.audio_dir, AUDIO_SUFFIXES)
         if len(found) == 1:
             return found[0]
         if not found:
@@ -105,7 +105,8 @@ class Project:
         return self.path(asset) if asset else None
 
 
-def _media_in(folder: Path, suffixes: frozenset[str]) -> list[Path]:
+def media_files(folder: Path, suffixes: frozenset[str]) -> list[Path]:
+    """The visible files of a kind in a folder (our own `.aivp-tmp-*` copies in progress are hidden)."""
     if not folder.is_dir():
         return []
     return sorted(

@@ -5,7 +5,11 @@ plus 0.5 s; 1,000 files of 5 MB within 1.5x a plain copy of the same files; unde
 idle for 60 s; under 150 MB resident while watching. The watcher runs as the real command
 (`python -m aivp_nle watch`) in a child process; the baselines run in this one.
 
-    python bench/ingest.py [--files 1000] [--mb 5] [--idle 60] [--latency 10]
+    python bench/ingest.py [--files 1000] [--mb 5] [--idle 60] [--latency 10] [--kills 100]
+
+`--kills N` kills the watcher with SIGKILL at N random moments during the import of 30 files of 3 MB,
+then checks: every file imported exactly once, no take that is not a whole source file, the ledger
+equal to the disk, no temporary file left.
 """
 
 from __future__ import annotations
@@ -120,18 +124,56 @@ def idle_and_latency(scratch: Path, base: bytes, idle: float, samples: int) -> N
           f"worst {max(latencies):.2f} s; worst minus settle {max(latencies) - settle:.2f} s (target <= 0.5 s)")
 
 
+def _takes(stage: Path) -> list[Path]:
+    """Final takes only: pathlib's `*` also matches our hidden `.aivp-tmp-*` copies in progress."""
+    return [p for p in stage.glob("*.mp4") if not p.name.startswith(".")]
+
+
+def kills(scratch: Path, base: bytes, count: int) -> None:
+    import hashlib
+    import random
+    import signal
+
+    project = _project(scratch / "kills", 0.1)
+    sources = []
+    for index in range(30):
+        path = project / "inbox" / f"take {index:02d}.mp4"
+        path.write_bytes(variant(base, f"kill{index}", 3_000_000))
+        sources.append(hashlib.sha256(path.read_bytes()).hexdigest())
+    stage = project / "03_Generations" / "v1_exploration"
+    rng, partial = random.Random(7), 0
+    started = time.perf_counter()
+    for _ in range(count):
+        process = subprocess.Popen([*WATCH, str(project), "--once"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.3, 2.5))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        partial += sum(hashlib.sha256(t.read_bytes()).hexdigest() not in sources for t in _takes(stage))
+    subprocess.run([*WATCH, str(project), "--once"], check=True, stdout=subprocess.DEVNULL)
+    takes = sorted(hashlib.sha256(t.read_bytes()).hexdigest() for t in _takes(stage))
+    with sqlite3.connect(project / ".aivp" / "ledger.sqlite") as db:
+        ledger = sorted(Path(r[0]).name for r in db.execute("SELECT take FROM takes WHERE state = 'published'"))
+    print(f"kill -9 x{count} during the import of 30 files ({time.perf_counter() - started:.0f} s): "
+          f"exactly once: {takes == sorted(sources)}; partial takes seen: {partial}; "
+          f"ledger equals disk: {ledger == sorted(t.name for t in _takes(stage))}; "
+          f"temporary files left: {len(list(stage.glob('.aivp-tmp-*')))}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--mb", type=float, default=5.0)
     parser.add_argument("--idle", type=float, default=60.0)
     parser.add_argument("--latency", type=int, default=10)
+    parser.add_argument("--kills", type=int, default=100)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="aivp-bench-", dir=os.environ.get("AIVP_BENCH_DIR")) as folder:
         scratch = Path(folder)
         base = synth.make_angle(scratch / "base.mp4", "red", 1.0, 24, (64, 36)).read_bytes()
         idle_and_latency(scratch, base, args.idle, args.latency)
         throughput(scratch, base, args.files, args.mb)
+        if args.kills:
+            kills(scratch, base, args.kills)
 
 
 if __name__ == "__main__":

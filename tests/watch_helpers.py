@@ -31,7 +31,7 @@ def write_slowly(path: Path, data: bytes, pieces: int, pause: float, between: Ca
 
 
 def takes(project: Project) -> list[Path]:
-    return sorted(p for p in project.stage_dir("v1_exploration").iterdir() if p.suffix == ".mp4")
+    return sorted(p for p in project.stage_dir("v1_exploration").iterdir() if p.suffix == ".mp4" and not p.name.startswith("."))
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> bool:

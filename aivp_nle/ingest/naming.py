@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..config import WatchSettings
-from ..project import VIDEO_SUFFIXES, TakeFile
+from ..project import VIDEO_SUFFIXES, TakeFile, media_files
 from .sidecar import NeighbourInfo
 
 __all__ = ["slug", "take_identity"]
@@ -41,8 +41,7 @@ def take_identity(path: Path, neighbour: NeighbourInfo, settings: WatchSettings,
 
 
 def _next_arrival(stage: Path, shot: str) -> str:
-    files = [p for p in stage.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES] if stage.is_dir() else []
-    taken = {TakeFile.from_path(p).angle for p in files}
+    taken = {TakeFile.from_path(p).angle for p in media_files(stage, VIDEO_SUFFIXES)}
     for letters in _labels():
         if f"{shot}_angle{letters}" not in taken:
             return f"angle{letters}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..project import STAGES, VIDEO_SUFFIXES, Project, TakeFile
+from ..project import STAGES, VIDEO_SUFFIXES, Project, TakeFile, media_files
 from .finished import is_companion, is_temporary
 from .ledger import Ledger
 from .watcher import ledger_path
@@ -23,8 +23,7 @@ class ProjectStatus:
 def project_status(project: Project, inbox: Path | None = None) -> ProjectStatus:
     status = ProjectStatus()
     for stage in STAGES:
-        folder = project.stage_dir(stage)
-        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES) if folder.is_dir() else []
+        files = media_files(project.stage_dir(stage), VIDEO_SUFFIXES)
         for take in sorted((TakeFile.from_path(p) for p in files), key=lambda t: (t.angle, t.version)):
             status.takes.setdefault(stage, {}).setdefault(take.angle, []).append(take.path.name)
     inbox = inbox or project.path(project.config.watch.inbox)

@@ -34,6 +34,9 @@ SILENCE = 1e-4  # peak amplitude below -80 dBFS: nothing to track
 # clicks, kicks and noise bursts at random phases, 12.8-14.4 ms early after peak interpolation.
 ONSET_LEAD = 0.0135
 LEAD_IN = 4  # hops of silence put before the song
+TEMPO_WINDOW = 6.0  # seconds of music per local tempo estimate
+TEMPO_SPAN = 1.45  # the local tempo stays within this factor of the global one (no octave jumps)
+TEMPO_CHANGE_COST = 2.0  # tempogram score given up per octave of tempo change between half-seconds
 
 
 def track_beats(path: Path, bpm: float | None = None, ff: FFmpeg | None = None) -> BeatGrid:
@@ -57,7 +60,8 @@ def beats_from_signal(signal: Signal, sample_rate: int, bpm: float | None = None
     if float(onset.std()) <= 0.0:
         return None
     period = 60.0 * frame_rate / bpm if bpm else _estimate_period(onset, frame_rate)
-    frames = _trim_weak(_track(onset / onset.std(), period), onset)
+    periods = np.full(onset.size, period) if bpm else _tempo_curve(onset, frame_rate, period)
+    frames = _trim_weak(_track(onset / onset.std(), periods), onset)
     times = (_refine(frames, onset) - LEAD_IN) / frame_rate + ONSET_LEAD
     times = times[(times >= 0.0) & (times < signal.size / sample_rate)]
     if times.size < 4:
@@ -107,24 +111,42 @@ def _onset_strength(signal: Signal, sample_rate: int) -> tuple[Floats, Floats]:
     return np.maximum(onset - local, 0.0), kick
 
 
+def _tempogram(onset: Floats, frame_rate: float, width: float, hop: float) -> tuple[Floats, npt.NDArray[np.int64]]:
+    """Normalised autocorrelation of the onset curve in sliding windows: (windows x lags), and window centres."""
+    size = min(onset.size, int(width * frame_rate))
+    step = max(1, int(hop * frame_rate))
+    starts = np.arange(0, max(1, onset.size - size + 1), step)
+    windows = onset[starts[:, None] + np.arange(size)[None, :]]
+    windows = windows - windows.mean(axis=1, keepdims=True)
+    spectrum = np.fft.rfft(windows, n=2 * size, axis=1)
+    acf = np.fft.irfft(spectrum * np.conj(spectrum), axis=1)[:, :size]
+    energy = acf[:, :1]
+    acf = np.where(energy > 0, acf / np.where(energy > 0, energy, 1.0), 0.0)
+    return acf, starts + size // 2
+
+
+def _tempo_prior(bpm: Floats) -> Floats:
+    """How likely a tempo is a priori: log-normal around 120 BPM, an octave wide (as librosa's)."""
+    return np.exp(-0.5 * np.log2(bpm / 120.0) ** 2)
+
+
 def _estimate_period(onset: Floats, frame_rate: float) -> float:
     """Beat period in hops: the peak of the mean 8-second autocorrelation, weighted toward 120 BPM.
 
     Averaging normalised windows (a tempogram) keeps loud passages from ruling the estimate and
     chose the annotated metrical level on more real excerpts than one global autocorrelation.
     """
-    width = min(onset.size, int(8 * frame_rate))
-    starts = np.arange(0, onset.size - width + 1, max(1, int(frame_rate)))
-    windows = onset[starts[:, None] + np.arange(width)[None, :]]
-    windows = windows - windows.mean(axis=1, keepdims=True)
-    spectrum = np.fft.rfft(windows, n=2 * width, axis=1)
-    acf = np.fft.irfft(spectrum * np.conj(spectrum), axis=1)[:, :width]
-    energy = acf[:, :1]
-    acf = (acf[energy[:, 0] > 0] / energy[energy[:, 0] > 0]).mean(axis=0)
-    lags = np.arange(1, width)
+    acf = _tempogram(onset, frame_rate, TEMPO_WINDOW, 1.0)[0]
+    lags = np.arange(1, acf.shape[1])
     bpm = 60.0 * frame_rate / lags
-    weight = np.exp(-0.5 * np.log2(bpm / 120.0) ** 2)
-    score = np.where((bpm >= 40.0) & (bpm <= 240.0), acf[1:] * weight, -np.inf)
+    score = np.where((bpm >= 40.0) & (bpm <= 240.0), acf[:, 1:] * _tempo_prior(bpm), -np.inf)
+    # Each window votes for its best lag; the median vote survives a tempo that changes, where
+    # an average of autocorrelations smears the slower metrical level away.
+    votes = [_peak(row, lags) for row in score]
+    return float(np.exp(np.median(np.log(votes))))
+
+
+def _peak(score: Floats, lags: npt.NDArray[np.int64]) -> float:
     best = int(np.argmax(score))
     if 0 < best < score.size - 1 and np.isfinite(score[best - 1]) and np.isfinite(score[best + 1]):
         left, mid, right = score[best - 1], score[best], score[best + 1]
@@ -133,23 +155,50 @@ def _estimate_period(onset: Floats, frame_rate: float) -> float:
     return float(lags[best])
 
 
-def _track(strength: Floats, period: float) -> npt.NDArray[np.int64]:
-    """Ellis's dynamic programme: beats on strong onsets, spaced close to the period."""
-    reach = np.arange(max(1, int(round(period / 2))), int(round(2 * period)) + 1)
-    penalty = -TIGHTNESS * np.log(reach / period) ** 2
+def _tempo_curve(onset: Floats, frame_rate: float, period: float) -> Floats:
+    """The beat period at every hop: the best path through a 6-second tempogram, near the global
+    period's metrical level (within -30 %/+45 %), changing tempo only when the music does."""
+    acf, centres = _tempogram(onset, frame_rate, TEMPO_WINDOW, 0.5)
+    low, high = max(2, int(period / TEMPO_SPAN)), min(acf.shape[1] - 2, int(np.ceil(period * TEMPO_SPAN)))
+    if acf.shape[0] < 2 or high <= low:
+        return np.full(onset.size, period)
+    lags = np.arange(low, high + 1)
+    score = acf[:, lags] * _tempo_prior(60.0 * frame_rate / lags)
+    step = np.abs(np.log2(lags[:, None] / lags[None, :])) * TEMPO_CHANGE_COST
+    total = score[0].copy()
+    back = np.zeros(score.shape, dtype=np.int64)
+    for w in range(1, score.shape[0]):
+        moves = total[:, None] - step
+        back[w] = np.argmax(moves, axis=0)
+        total = moves[back[w], np.arange(lags.size)] + score[w]
+    path = np.empty(score.shape[0], dtype=np.int64)
+    path[-1] = int(np.argmax(total))
+    for w in range(score.shape[0] - 1, 0, -1):
+        path[w - 1] = back[w][path[w]]
+    periods = lags[path].astype(np.float64)
+    return np.interp(np.arange(onset.size), centres, periods)
+
+
+def _track(strength: Floats, periods: Floats) -> npt.NDArray[np.int64]:
+    """Ellis's dynamic programme with a period that may change over time: beats on strong onsets,
+    each spaced close to the local beat period."""
     size = strength.size
     score = strength.copy()
     back = np.full(size, -1, dtype=np.int64)
-    for t in range(int(reach[0]), size):
-        earlier = t - reach
-        valid = earlier >= 0
-        candidates = score[earlier[valid]] + penalty[valid]
+    longest = int(np.ceil(2 * periods.max())) + 1
+    offsets = np.arange(1, longest + 1)
+    for t in range(1, size):
+        period = periods[t]
+        reach = offsets[(offsets >= period / 2) & (offsets <= 2 * period) & (offsets <= t)]
+        if reach.size == 0:
+            continue
+        candidates = score[t - reach] - TIGHTNESS * np.log(reach / period) ** 2
         best = int(np.argmax(candidates))
         score[t] = strength[t] + candidates[best]
-        back[t] = earlier[valid][best]
+        back[t] = t - reach[best]
     # The last beat is the best-scoring frame of the last two periods: a later weak onset (an
     # off-beat hat) scores far less, because reaching it costs the half-period penalty.
-    tail = max(0, size - int(round(2 * period)))
+    tail = max(0, size - int(round(2 * periods[-1])))
     beat = tail + int(np.argmax(score[tail:]))
     path = []
     while beat >= 0:
@@ -179,7 +228,7 @@ def _trim_weak(frames: npt.NDArray[np.int64], onset: Floats) -> npt.NDArray[np.i
     if frames.size == 0:
         return frames
     smooth = np.convolve(onset, np.hanning(9), mode="same")[frames]
-    threshold = 0.5 * float(np.sqrt(np.mean(smooth**2)))
+    threshold = 0.2 * float(np.sqrt(np.mean(smooth**2)))
     strong = np.flatnonzero(smooth >= threshold)
     if strong.size == 0:
         return frames[:0]

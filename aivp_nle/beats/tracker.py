@@ -34,6 +34,7 @@ SILENCE = 1e-4  # peak amplitude below -80 dBFS: nothing to track
 # clicks, kicks and noise bursts at random phases, 12.8-14.4 ms early after peak interpolation.
 ONSET_LEAD = 0.0135
 LEAD_IN = 4  # hops of silence put before the song
+END_GUARD = 0.06  # seconds at the end of a file where no beat is believed
 TEMPO_WINDOW = 6.0  # seconds of music per local tempo estimate
 TEMPO_SPAN = 1.45  # the local tempo stays within this factor of the global one (no octave jumps)
 TEMPO_CHANGE_COST = 2.0  # tempogram score given up per octave of tempo change between half-seconds
@@ -63,7 +64,8 @@ def beats_from_signal(signal: Signal, sample_rate: int, bpm: float | None = None
     periods = np.full(onset.size, period) if bpm else _tempo_curve(onset, frame_rate, period)
     frames = _trim_weak(_track(onset / onset.std(), periods), onset)
     times = (_refine(frames, onset) - LEAD_IN) / frame_rate + ONSET_LEAD
-    times = times[(times >= 0.0) & (times < signal.size / sample_rate)]
+    # A beat in the file's last instants is the music stopping (or an encoder's padding after it).
+    times = times[(times >= 0.0) & (times < signal.size / sample_rate - END_GUARD)]
     if times.size < 4:
         return None
     downbeats = times[_bar_phase(kick, frames)::4] if times.size >= 8 else np.array([])

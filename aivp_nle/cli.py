@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
 from . import __version__
-from .beats import track_beats
+from .audio import decode_mono
+from .beats.analysis import TRACKERS, BeatOptions, analyse
+from .beats.plot import beat_picture, write_png
 from .config import BeatSettings, ConformTarget, CutSettings, GrainSettings, ProjectConfig, WatchSettings, checked
 from .demo import run_demo
 from .edit import meta
@@ -28,7 +31,8 @@ from .resolve.bridge import connect, run_plan
 from .resolve.install import install_scripts, scripts_folder
 from .resolve.plan import ACTIONS
 from .resolve.planner import plan_for_project, write_plan
-from .pipeline import beatcut_files, build_project
+from .edit.beatcut import cut_times
+from .pipeline import beat_options, beatcut_files, build_project
 from .samples import write_samples
 from .timelines import load_timeline, save_timeline
 
@@ -98,19 +102,57 @@ def probe_command(files: tuple[Path, ...], as_json: bool) -> None:
         raise AivpError("\n".join(failed))
 
 
+def _beat_options(bpm: float | None, first_downbeat: float | None, offset: float, beats_file: Path | None, tracker: str) -> BeatOptions:
+    settings = checked(
+        BeatSettings, {"bpm": bpm, "first_downbeat": first_downbeat, "offset": offset, "tracker": tracker}, "options"
+    )
+    if settings.first_downbeat is not None and settings.bpm is None:
+        raise ConfigError("--first-downbeat needs --bpm: together they pin a steady grid")
+    return replace(beat_options(settings, Path.cwd()), file=beats_file.absolute() if beats_file else None)
+
+
+def _beat_flags(command: Any) -> Any:
+    """The options every command that finds beats shares."""
+    for option in reversed([
+        click.option("--bpm", type=float, help="pin the tempo (the tracker still finds where the beats fall)"),
+        click.option("--first-downbeat", type=float, help="with --bpm: seconds to the first bar; a steady grid, no tracking"),
+        click.option("--beat-offset", "beat_offset", default=0.0, help="seconds to move every beat (later when positive)"),
+        click.option("--beats-file", type=EXISTING, help="beat times from a file: text/CSV (seconds[, bar position]) or an .otio's markers"),
+        click.option("--tracker", type=click.Choice(list(TRACKERS)), default="aivp", show_default=True, help="the beat tracker"),
+    ]):
+        command = option(command)
+    return command
+
+
 @main.command()
 @click.argument("audio", type=EXISTING)
-@click.option("--bpm", type=float, help="pin the tempo (the tracker still finds where the beats fall)")
-@click.option("--json", "as_json", is_flag=True, help='{"beats": [...], "downbeats": [...], "bpm": N}')
-def beats(audio: Path, bpm: float | None, as_json: bool) -> None:
-    """Beat times, downbeats and tempo of a song."""
-    if bpm is not None:
-        bpm = checked(BeatSettings, {"bpm": bpm}, "--bpm").bpm
-    grid = track_beats(audio, bpm=bpm)
+@_beat_flags
+@click.option("--json", "as_json", is_flag=True, help="the grid as JSON: beats, downbeats, bpm, bars, tempo curve, confidence")
+@click.option("--fps", type=int, help="also each beat's frame at this rate, and the worst snapping error")
+@click.option("--plot", type=EXISTING, help="write a PNG: waveform, beats, downbeats (and the cuts of --edit)")
+@click.option("--edit", type=EXISTING, help="with --plot: an .otio whose cuts to draw")
+def beats(
+    audio: Path, bpm: float | None, first_downbeat: float | None, beat_offset: float, beats_file: Path | None,
+    tracker: str, as_json: bool, fps: int | None, plot: Path | None, edit: Path | None,
+) -> None:
+    """Beat times, downbeats, bars and tempo of a song (or of its drums stem: track on it when you have one)."""
+    grid = analyse(audio, _beat_options(bpm, first_downbeat, beat_offset, beats_file, tracker))
+    if plot:
+        cuts = cut_times(load_timeline(edit)) if edit else []
+        picture = beat_picture(decode_mono(audio, 8000), 8000, grid, cuts)
+        click.echo(f"wrote {write_png(plot, picture, replace=True)}", err=as_json)
+    data = grid.model_dump(mode="json")
+    if fps:
+        frames = [round(t * fps) for t in grid.beats]
+        data["frames"] = {"fps": fps, "beats": frames, "max_snap_error_s": round(max((abs(f / fps - t) for f, t in zip(frames, grid.beats)), default=0.0), 6)}
     if as_json:
-        click.echo(grid.model_dump_json())
+        click.echo(json.dumps(data))
         return
-    click.echo(f"{audio.name}: {grid.bpm:g} BPM, {len(grid.beats)} beats, {len(grid.downbeats)} downbeats")
+    confidence = f", confidence {grid.confidence:.2f}" if grid.confidence is not None else ""
+    meter = f", {grid.meter}/4" if grid.meter else ""
+    click.echo(f"{audio.name}: {grid.bpm:g} BPM{meter}, {len(grid.beats)} beats, {len(grid.downbeats)} downbeats{confidence} ({grid.source})")
+    if fps:
+        click.echo(f"at {fps} fps the worst beat-to-frame snap is {1000 * data['frames']['max_snap_error_s']:.1f} ms")
     click.echo(" ".join(f"{t:.3f}" for t in grid.beats))
 
 
@@ -130,23 +172,31 @@ def _offsets(pairs: tuple[str, ...]) -> dict[str, float]:
 @main.command()
 @click.option("--music", required=True, type=EXISTING, help="the song")
 @click.option("--angle", "angles", multiple=True, required=True, type=EXISTING, help="a take; repeat per angle")
-@click.option("--every", default=CutSettings().every, show_default=True, help="beats per shot")
+@click.option("--pattern", type=click.Choice(["beats", "bars", "downbeats", "phrase", "energy"]), default="beats", show_default=True,
+              help="where to cut: every N beats, every N bars, on downbeats, every phrase, or by the song's energy")
+@click.option("--every", default=CutSettings().every, show_default=True, help="beats (or bars) per shot")
+@click.option("--phrase-bars", type=click.Choice(["4", "8"]), default="4", show_default=True, help="bars per phrase")
+@click.option("--hero", help="angle held through the loudest phrase")
 @click.option("--min-shot", default=CutSettings().min_shot, show_default=True, help="shortest shot, seconds")
 @click.option("--seed", default=0, show_default=True, help="same seed, same edit")
 @click.option("--grain", type=EXISTING, help="grain plate, blended Overlay at --grain-opacity")
 @click.option("--grain-opacity", default=GrainSettings().opacity, show_default=True)
 @click.option("--offset", "offsets", multiple=True, help="ANGLE=SECONDS a take runs ahead of the song")
-@click.option("--bpm", type=float, help="pin the tempo")
+@_beat_flags
 @click.option("-o", "--output", required=True, type=EXISTING, help="the .otio to write")
 @click.option("--force", is_flag=True, help="replace OUTPUT if it exists")
 def beatcut(
-    music: Path, angles: tuple[Path, ...], every: int, min_shot: float, seed: int, grain: Path | None,
-    grain_opacity: float, offsets: tuple[str, ...], bpm: float | None, output: Path, force: bool,
+    music: Path, angles: tuple[Path, ...], pattern: str, every: int, phrase_bars: str, hero: str | None, min_shot: float,
+    seed: int, grain: Path | None, grain_opacity: float, offsets: tuple[str, ...], bpm: float | None,
+    first_downbeat: float | None, beat_offset: float, beats_file: Path | None, tracker: str, output: Path, force: bool,
 ) -> None:
     """Cut between angles on the music's beats: writes the multicam stack and the beat-cut in one .otio."""
-    cut = checked(CutSettings, {"every": every, "min_shot": min_shot, "seed": seed}, "options")
+    cut = checked(CutSettings, {
+        "pattern": pattern, "every": every, "phrase_bars": int(phrase_bars), "hero": hero, "min_shot": min_shot, "seed": seed,
+    }, "options")
     grain_settings = checked(GrainSettings, {"opacity": grain_opacity}, "options")
-    timeline = beatcut_files(angles, music, cut, grain, grain_settings, _offsets(offsets), bpm)
+    beats = _beat_options(bpm, first_downbeat, beat_offset, beats_file, tracker)
+    timeline = beatcut_files(angles, music, cut, grain, grain_settings, _offsets(offsets), beats)
     timeline.name = output.stem
     written = save_timeline(timeline, output, replace=force)
     _report(timeline, written)

@@ -60,18 +60,34 @@ class GrainSettings(_Section):
     blend: BlendMode = "overlay"
 
 
+CutPattern = Literal["beats", "bars", "downbeats", "phrase", "energy"]
+
+
 class CutSettings(_Section):
-    every: int = Field(default=2, ge=1, le=64, description="beats per shot")
+    """How the beat-cut switches angles: the pattern, its length, and the rules every pattern keeps."""
+
+    pattern: CutPattern = Field(default="beats", description="beats, bars, downbeats, phrase or energy")
+    every: int = Field(default=2, ge=1, le=64, description="beats (pattern beats) or bars (pattern bars) per shot")
+    phrase_bars: Literal[4, 8] = Field(default=4, description="bars per phrase for the phrase pattern")
+    hero: str | None = Field(default=None, description="angle held through the loudest phrase")
     min_shot: float = Field(default=1.0, gt=0.0, le=60.0, description="shortest shot, seconds")
     seed: int = 0
 
 
 class BeatSettings(_Section):
+    """Where the beats come from: the tracker, or the user's grid, file and nudge."""
+
     bpm: float | None = Field(default=None, ge=30.0, le=300.0, description="pin the tempo instead of estimating it")
+    first_downbeat: float | None = Field(default=None, ge=0.0, description="with bpm: seconds to the first bar; a steady grid")
+    offset: float = Field(default=0.0, ge=-2.0, le=2.0, description="seconds to move every beat (later when positive)")
+    file: str | None = Field(default=None, description="beat times from a file: text/CSV, or an .otio's markers")
+    tracker: Literal["aivp", "librosa"] = "aivp"
+    meter: Literal[3, 4] = Field(default=4, description="beats per bar of a pinned grid")
 
 
 class AudioSettings(_Section):
-    song: str | None = Field(default=None, description="the song, relative to the project; default: the one audio file in 04_Audio")
+    song: str | None = Field(default=None, description="the song, relative to the project; default: the one audio file in 04_Audio that is not a stem")
+    beats_from: str | None = Field(default=None, description="the audio to track beats on; default: a drums stem, else an instrumental one, else the song")
 
 
 class AngleSettings(_Section):

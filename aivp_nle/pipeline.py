@@ -12,8 +12,9 @@ from pathlib import Path
 
 import opentimelineio as otio
 
-from .beats import BeatGrid, track_beats
-from .config import ConformTarget, CutSettings, GrainSettings
+from .beats import BeatGrid
+from .beats.analysis import BeatOptions, analyse
+from .config import BeatSettings, ConformTarget, CutSettings, GrainSettings
 from .edit import Angle, GrainAsset, Song, build_beatcut, build_multicam
 from .edit.inputs import require_common_rate
 from .errors import ConfigError
@@ -23,7 +24,7 @@ from .probe import probe
 from .project import Project, TakeFile
 from .timelines import save_timeline
 
-__all__ = ["BuildResult", "EditInputs", "beatcut_files", "build_project", "gather_inputs"]
+__all__ = ["BuildResult", "EditInputs", "beat_options", "beatcut_files", "build_project", "gather_inputs"]
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,8 @@ def gather_inputs(
     rate: int | None = None,
     offsets: Mapping[str, float] | None = None,
     grain: Path | None = None,
-    bpm: float | None = None,
+    beats: BeatOptions | None = None,
+    beat_audio: Path | None = None,
     ff: FFmpeg | None = None,
 ) -> tuple[EditInputs, int]:
     """Probe and check every input, then find the beats; returns the inputs and the working rate."""
@@ -73,8 +75,8 @@ def gather_inputs(
     )
     song_clip = Song.from_media(probe(song, ff))
     grain_asset = GrainAsset.from_media(probe(grain, ff)) if grain else None
-    beats = track_beats(song, bpm=bpm, ff=ff)
-    return EditInputs(angles=angles, song=song_clip, beats=beats, grain=grain_asset), rate
+    grid = analyse(beat_audio or song, beats or BeatOptions(), ff)
+    return EditInputs(angles=angles, song=song_clip, beats=grid, grain=grain_asset), rate
 
 
 def beatcut_files(
@@ -84,15 +86,22 @@ def beatcut_files(
     grain: Path | None = None,
     grain_settings: GrainSettings | None = None,
     offsets: Mapping[str, float] | None = None,
-    bpm: float | None = None,
+    beats: BeatOptions | None = None,
     conform: ConformTarget | None = None,
     ff: FFmpeg | None = None,
 ) -> otio.schema.Timeline:
     """The project-less form: the working rate is the angles' own (24 or 30, all the same)."""
     takes = [TakeFile.from_path(Path(p).expanduser().absolute()) for p in angle_paths]
-    inputs, rate = gather_inputs(takes, song, None, offsets, grain, bpm, ff)
+    inputs, rate = gather_inputs(takes, song, None, offsets, grain, beats, None, ff)
     conform = (conform or ConformTarget()).model_copy(update={"fps": rate})
     return build_beatcut(inputs.angles, inputs.song, inputs.beats, conform, cut, inputs.grain, grain_settings)
+
+
+def beat_options(settings: BeatSettings, root: Path) -> BeatOptions:
+    """The project file's [beats] section as analysis options (a beats file relative to the project)."""
+    values = settings.model_dump()
+    values["file"] = (root / settings.file).absolute() if settings.file else None
+    return BeatOptions(**values)
 
 
 def build_project(project: Project, ff: FFmpeg | None = None) -> BuildResult:
@@ -101,7 +110,7 @@ def build_project(project: Project, ff: FFmpeg | None = None) -> BuildResult:
     offsets = {name: angle.offset for name, angle in config.angles.items()}
     inputs, _ = gather_inputs(
         project.latest_takes(), project.song(), config.conform.fps, offsets, project.grain_asset(),
-        config.beats.bpm, ff,
+        beat_options(config.beats, project.root), project.beat_audio(), ff,
     )
     multicam = build_multicam(inputs.angles, inputs.song, inputs.beats, config.conform, inputs.grain, config.grain)
     beatcut = build_beatcut(

@@ -33,6 +33,16 @@ FOLDERS = (
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".mkv", ".webm", ".m4v", ".mxf"})
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".aif", ".aiff"})
 _VERSIONED = re.compile(r"^(?P<angle>.+?)_v(?P<version>\d+)$")
+# Words in a file name that say it is a stem, not the mix; the stem each one means.
+STEM_WORDS = {
+    "drums": "drums", "drum": "drums", "instrumental": "instrumental", "inst": "instrumental",
+    "karaoke": "instrumental", "vocals": "vocals", "vocal": "vocals", "acapella": "vocals", "bass": "bass", "other": "other",
+}
+
+
+def _stem_kind(path: Path) -> str | None:
+    words = re.split(r"[^a-z]+", path.stem.lower())
+    return next((STEM_WORDS[w] for w in words if w in STEM_WORDS), None)
 
 
 @dataclass(frozen=True)
@@ -86,10 +96,10 @@ class Project:
         )
 
     def song(self) -> Path:
-        """The song named in aivp.toml, else the one audio file in 04_Audio."""
+        """The song named in aivp.toml, else the one audio file in 04_Audio that is not a stem."""
         if self.config.audio.song:
             return self.path(self.config.audio.song)
-        found = media_files(self.audio_dir, AUDIO_SUFFIXES)
+        found = [p for p in media_files(self.audio_dir, AUDIO_SUFFIXES) if _stem_kind(p) is None]
         if len(found) == 1:
             return found[0]
         if not found:
@@ -99,6 +109,13 @@ class Project:
             f"{self.audio_dir}: several audio files ({names}); name the song in {CONFIG_NAME}: "
             '[audio] song = "04_Audio/NAME"'
         )
+
+    def beat_audio(self) -> Path:
+        """What the beats are tracked on: a drums stem beats an instrumental one beats the full mix."""
+        if self.config.audio.beats_from:
+            return self.path(self.config.audio.beats_from)
+        stems = {_stem_kind(p): p for p in media_files(self.audio_dir, AUDIO_SUFFIXES)}
+        return stems.get("drums") or stems.get("instrumental") or self.song()
 
     def grain_asset(self) -> Path | None:
         asset = self.config.grain.asset

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,12 @@ from aivp_nle import synth
 from aivp_nle.ffmpeg import FFmpeg, locate, media_arg
 
 SIZE = (160, 90)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _beat_cache_outside_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The beat cache lives under XDG_CACHE_HOME: keep the tests' out of the real one."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
 SONG_SECONDS = 12.0
 BPM = 120.0
 

@@ -87,3 +87,24 @@ def test_the_installed_command_runs_the_whole_demo(tmp_path: Path) -> None:
 def test_python_dash_m_is_the_same_command() -> None:
     done = subprocess.run([sys.executable, "-m", "aivp_nle", "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "beatcut" in done.stdout
+
+
+def test_build_uses_the_cut_pattern_of_the_project_file(tmp_path: Path, angles: list[Path], song: Path) -> None:
+    root = _project_with_takes(tmp_path / "mv", angles, song)
+    (root / "aivp.toml").write_text('[cut]\npattern = "downbeats"\nmin_shot = 0.5\n')
+    result = CliRunner().invoke(main, ["build", str(root)])
+    assert result.exit_code == 0, result.output
+    timeline = load_timeline(root / "06_Edit" / "beatcut_v001.otio")
+    cut = next(t for t in timeline.video_tracks() if meta.role_of(t) == meta.Role.CUT)
+    starts = [round(c.range_in_parent().start_time.value) for c in cut.find_clips()][1:]
+    assert meta.get(timeline)["cut"]["pattern"] == "downbeats" and starts == [48, 96, 144, 192, 240]
+
+
+def test_beatcut_takes_a_pattern_and_a_pinned_grid_on_the_command_line(tmp_path: Path, angles: list[Path], song: Path) -> None:
+    out = tmp_path / "edit.otio"
+    args = ["beatcut", "--music", str(song), "--angle", str(angles[0]), "--angle", str(angles[1]), "--pattern", "phrase",
+            "--bpm", "120", "--first-downbeat", "0", "-o", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    cut = next(t for t in load_timeline(out).video_tracks() if meta.role_of(t) == meta.Role.CUT)
+    assert [round(c.range_in_parent().start_time.value) for c in cut.find_clips()][1:] == [192]

@@ -35,6 +35,10 @@ def songs(draw: st.DrawFn) -> dict:
         "min_shot": draw(st.floats(0.1, 4.0)),
         "seed": draw(st.integers(0, 2**32)),
         "downbeats": beats[draw(st.integers(0, 3)) :: 4],
+        "pattern": draw(st.sampled_from(["beats", "bars", "downbeats", "phrase", "energy"])),
+        "phrase_bars": draw(st.sampled_from([4, 8])),
+        "energy": [draw(st.floats(0.0, 1.0)) for _ in beats] if draw(st.booleans()) else [((i * 7) % 10) / 10 for i in range(len(beats))],
+        "hero": draw(st.sampled_from([None, "a"])),
     }
 
 
@@ -88,3 +92,46 @@ def test_cuts_fall_every_n_beats_from_the_first_downbeat() -> None:
 def test_one_angle_is_not_enough_for_a_beat_cut() -> None:
     with pytest.raises(EditError, match="at least 2 angles"):
         plan_cuts([0.5, 1.0], 48, 24, ["a"])
+
+
+BEATS = [i * 0.5 for i in range(64)]  # 32 s at 120 BPM, bars of four from 0
+BARS = BEATS[::4]
+
+
+def _starts(**options: object) -> list[int]:
+    plan = plan_cuts(BEATS, 32 * 24, 24, ["a", "b", "c"], min_shot=0.4, downbeats=BARS, **options)  # type: ignore[arg-type]
+    return [s.start for s in plan.shots[1:]]
+
+
+def test_the_bars_pattern_cuts_every_n_bars_on_downbeats() -> None:
+    assert _starts(pattern="bars", every=2) == [round(t * 24) for t in BARS[2::2]]
+
+
+def test_the_downbeats_pattern_cuts_on_every_bar() -> None:
+    assert _starts(pattern="downbeats") == [round(t * 24) for t in BARS[1:]]
+
+
+def test_the_phrase_pattern_cuts_every_four_or_eight_bars() -> None:
+    assert _starts(pattern="phrase", phrase_bars=4) == [192, 384, 576]
+    assert _starts(pattern="phrase", phrase_bars=8) == [384]
+
+
+def test_the_energy_pattern_cuts_fast_where_loud_and_slow_where_quiet() -> None:
+    energy = [0.0] * 32 + [1.0] * 32  # a quiet first half, a loud second half
+    starts = _starts(pattern="energy", every=2, energy=energy)
+    quiet = [b - a for a, b in zip(starts, starts[1:]) if b <= 16 * 24]
+    loud = [b - a for a, b in zip(starts, starts[1:]) if a >= 16 * 24]
+    assert set(quiet) == {8 * 12} and set(loud) == {2 * 12}  # eight beats a shot, then two
+
+
+def test_the_hero_angle_holds_the_loudest_phrase_uncut() -> None:
+    energy = [0.2] * 32 + [1.0] * 16 + [0.2] * 16  # the loudest four bars start at 16 s
+    plan = plan_cuts(BEATS, 32 * 24, 24, ["a", "b", "c"], every=2, min_shot=0.4, seed=5, downbeats=BARS, energy=energy, hero="c")
+    heroes = [s for s in plan.shots if s.angle == "c" and s.start == 16 * 24]
+    assert heroes and heroes[0].end == 24 * 24
+    assert all(before.angle != after.angle for before, after in zip(plan.shots, plan.shots[1:]))
+
+
+def test_an_unknown_hero_is_refused() -> None:
+    with pytest.raises(EditError, match="hero angle 'z'"):
+        plan_cuts(BEATS, 100, 24, ["a", "b"], hero="z", energy=[0.5] * 64, downbeats=BARS)

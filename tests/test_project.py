@@ -79,7 +79,7 @@ def test_the_edit_uses_each_angles_newest_version_from_the_most_final_stage(tmp_
 
 def test_with_several_audio_files_the_song_must_be_named(tmp_path: Path, song: Path) -> None:
     project = init_project(tmp_path / "mv")
-    for name in ("mix.wav", "vocals.wav"):
+    for name in ("song draft.wav", "song final.wav"):
         (project.audio_dir / name).write_bytes(song.read_bytes())
     with pytest.raises(ConfigError, match=r'\[audio\] song = "04_Audio/NAME"'):
         project.song()

@@ -35,6 +35,10 @@ SILENCE = 1e-4  # peak amplitude below -80 dBFS: nothing to track
 ONSET_LEAD = 0.0135
 LEAD_IN = 4  # hops of silence put before the song
 END_GUARD = 0.06  # seconds at the end of a file where no beat is believed
+MIN_SECONDS = 2.5  # shorter audio has too few beats to tell a tempo
+MIN_PERIODICITY = 0.095  # below this the onsets have no pulse (speech, noise): no beats
+STRONG_PERIODICITY = 0.5  # periodicity reported as full confidence
+WALTZ_MARGIN = 1.1  # how much clearer three-to-the-bar must be than four
 TEMPO_WINDOW = 6.0  # seconds of music per local tempo estimate
 TEMPO_SPAN = 1.45  # the local tempo stays within this factor of the global one (no octave jumps)
 TEMPO_CHANGE_COST = 2.0  # tempogram score given up per octave of tempo change between half-seconds
@@ -43,38 +47,73 @@ TEMPO_CHANGE_COST = 2.0  # tempogram score given up per octave of tempo change b
 def track_beats(path: Path, bpm: float | None = None, ff: FFmpeg | None = None) -> BeatGrid:
     """Beats of the song at `path`; pin `bpm` when the tempo is known (AI music tools state it)."""
     signal = decode_mono(path, SAMPLE_RATE, ff)
+    if signal.size < MIN_SECONDS * SAMPLE_RATE:
+        raise NoBeatsError(
+            path, f"lasts {signal.size / SAMPLE_RATE:.1f} s; a tempo needs at least {MIN_SECONDS:g} s of music",
+            "Use the whole song, or give the grid yourself: --bpm N --first-downbeat SECONDS",
+        )
     grid = beats_from_signal(signal, SAMPLE_RATE, bpm)
     if grid is None:
         raise NoBeatsError(
-            path, "has no beats we can find (silent, or no steady pulse)",
+            path, "has no beats we can find (silence, speech, or no steady pulse)",
             "Check it is the song with its music, or give the tempo with --bpm",
         )
     return grid
 
 
 def beats_from_signal(signal: Signal, sample_rate: int, bpm: float | None = None) -> BeatGrid | None:
-    """The beat grid of mono audio, or None when there is no pulse to find."""
-    if signal.size < sample_rate or float(np.max(np.abs(signal))) < SILENCE:
+    """The beat grid of mono audio, or None when there is no pulse to find (silence, speech, noise)."""
+    if signal.size < MIN_SECONDS * sample_rate or float(np.max(np.abs(signal))) < SILENCE:
         return None
     onset, kick = _onset_strength(_fade_out(signal, sample_rate), sample_rate)
     frame_rate = sample_rate / HOP
     if float(onset.std()) <= 0.0:
         return None
     period = 60.0 * frame_rate / bpm if bpm else _estimate_period(onset, frame_rate)
+    confidence = _periodicity(onset, frame_rate, period)
+    if confidence < MIN_PERIODICITY and not bpm:
+        return None
     periods = np.full(onset.size, period) if bpm else _tempo_curve(onset, frame_rate, period)
     frames = _trim_weak(_track(onset / onset.std(), periods), onset)
     times = (_refine(frames, onset) - LEAD_IN) / frame_rate + ONSET_LEAD
     # A beat in the file's last instants is the music stopping (or an encoder's padding after it).
-    times = times[(times >= 0.0) & (times < signal.size / sample_rate - END_GUARD)]
+    keep = (times >= 0.0) & (times < signal.size / sample_rate - END_GUARD)
+    frames, times = frames[keep], times[keep]
     if times.size < 4:
         return None
-    downbeats = times[_bar_phase(kick, frames)::4] if times.size >= 8 else np.array([])
+    meter, phase = _meter_and_phase(kick, frames)
+    positions = [(i - phase) % meter + 1 for i in range(times.size)] if meter else []
     tempo = bpm if bpm else 60.0 / float(np.polyfit(np.arange(times.size), times, 1)[0])
     return BeatGrid(
         beats=tuple(round(float(t), 6) for t in times),
-        downbeats=tuple(round(float(t), 6) for t in downbeats),
+        downbeats=tuple(round(float(t), 6) for t, p in zip(times, positions) if p == 1),
         bpm=round(float(tempo), 3),
+        bar_positions=tuple(positions),
+        meter=meter,
+        tempo_curve=tuple((round(float(b), 6), round(60.0 / float(b - a), 3)) for a, b in zip(times, times[1:])),
+        energy=_energy(signal, sample_rate, times),
+        confidence=round(min(1.0, confidence / STRONG_PERIODICITY), 3),
     )
+
+
+def _periodicity(onset: Floats, frame_rate: float, period: float) -> float:
+    """How far the onsets' 6-second autocorrelation at the beat period stands above its level
+    between half and twice that period. Measured: real music 0.11-0.40, speech-like bursts at most 0.083."""
+    acf = _tempogram(onset, frame_rate, TEMPO_WINDOW, 1.0)[0]
+    lag = int(round(period))
+    low, high = max(2, lag // 2), min(acf.shape[1] - 1, 2 * lag)
+    if lag + 2 >= acf.shape[1] or high <= low:
+        return 0.0
+    peak = acf[:, lag - 1 : lag + 2].max(axis=1)
+    return float((peak - np.median(acf[:, low:high], axis=1)).mean())
+
+
+def _energy(signal: Signal, sample_rate: int, times: Floats) -> tuple[float, ...]:
+    """Loudness from each beat to the next, 0-1 (the loudest beat is 1): what energy-driven cuts follow."""
+    edges = np.append((times * sample_rate).astype(np.int64), signal.size)
+    rms = np.array([np.sqrt(np.mean(signal[a:b].astype(np.float64) ** 2)) if b > a else 0.0 for a, b in zip(edges, edges[1:])])
+    top = float(rms.max()) or 1.0
+    return tuple(round(float(v / top), 3) for v in rms)
 
 
 def _fade_out(signal: Signal, sample_rate: int) -> Signal:
@@ -237,7 +276,19 @@ def _trim_weak(frames: npt.NDArray[np.int64], onset: Floats) -> npt.NDArray[np.i
     return frames[strong[0] : strong[-1] + 1]
 
 
-def _bar_phase(kick: Floats, frames: npt.NDArray[np.int64]) -> int:
-    """Which of four beats starts the bar: the phase with the most kick energy."""
+def _meter_and_phase(kick: Floats, frames: npt.NDArray[np.int64]) -> tuple[int | None, int]:
+    """Beats per bar (3 or 4) and which beat starts the bar: where the kick drum leans hardest.
+    None when there are too few beats to tell."""
+    if frames.size < 8:
+        return None, 0
     near = np.maximum.reduce([kick[np.clip(frames + d, 0, kick.size - 1)] for d in (-1, 0, 1)])
-    return int(np.argmax([near[p::4].mean() for p in range(4)]))
+    average = float(near.mean()) or 1.0
+    best: tuple[float, int, int] = (0.0, 4, 0)
+    for meter in (4, 3):
+        contrasts = [near[p::meter].mean() / average for p in range(meter)]
+        phase = int(np.argmax(contrasts))
+        # Three beats to the bar must beat four clearly: most music our users cut is in four.
+        lead = contrasts[phase] * (1.0 if meter == 4 else 1.0 / WALTZ_MARGIN)
+        if lead > best[0]:
+            best = (lead, meter, phase)
+    return best[1], best[2]

@@ -17,7 +17,7 @@ from .cuts import CutPlan, plan_cuts
 from .inputs import Angle, GrainAsset, Song, frames_in
 from .multicam import angle_clip, build_multicam
 
-__all__ = ["build_beatcut"]
+__all__ = ["build_beatcut", "cut_times"]
 
 
 def _cut_track(plan: CutPlan, angles: Sequence[Angle]) -> otio.schema.Track:
@@ -44,6 +44,7 @@ def build_beatcut(
     plan = plan_cuts(
         beats.beats, frames_in(song.seconds, rate), rate, [a.name for a in angles],
         every=cut.every, min_shot=cut.min_shot, seed=cut.seed, downbeats=beats.downbeats,
+        pattern=cut.pattern, phrase_bars=cut.phrase_bars, energy=beats.energy, hero=cut.hero,
     )
     for track in timeline.tracks:
         if meta.role_of(track) == meta.Role.ANGLE:
@@ -54,3 +55,11 @@ def build_beatcut(
         cut={**cut.model_dump(mode="json"), "shots": len(plan.shots), "max_snap_error_s": round(plan.max_snap_error, 6)},
     )
     return timeline
+
+
+def cut_times(timeline: otio.schema.Timeline) -> list[float]:
+    """Seconds from the start of the edit at which its cut track switches angles."""
+    cut = next((t for t in timeline.video_tracks() if meta.role_of(t) == meta.Role.CUT), None)
+    if cut is None:
+        return []
+    return [clip.range_in_parent().start_time.to_seconds() for clip in list(cut.find_clips())[1:]]

@@ -16,6 +16,7 @@ from .audio import decode_mono
 from .beats.analysis import TRACKERS, BeatOptions, analyse
 from .beats.plot import beat_picture, write_png
 from .config import BeatSettings, ConformTarget, CutSettings, GrainSettings, ProjectConfig, WatchSettings, checked
+from .conform import ConformOptions, conform_clip, problems
 from .demo import run_demo
 from .edit import meta
 from .errors import AivpError, ConfigError
@@ -25,8 +26,8 @@ from .ingest.status import project_status
 from .ingest.watcher import Watcher
 from .interchange import FORMATS, export_edit, import_edit
 from .probe import MediaInfo, probe
-from .project import init_project, open_project
-from .render import render
+from .project import STAGES, VIDEO_SUFFIXES, init_project, media_files, open_project
+from .render import PRESETS, render
 from .resolve.bridge import connect, run_plan
 from .resolve.install import install_scripts, scripts_folder
 from .resolve.plan import ACTIONS
@@ -255,13 +256,16 @@ def _size(text: str | None) -> tuple[int, int] | None:
 @main.command("render")
 @click.argument("edit", type=EXISTING)
 @click.option("-o", "--output", required=True, type=EXISTING, help="the video to write (.mp4)")
-@click.option("--size", help="WIDTHxHEIGHT; default a 720-line preview in the delivery's shape")
+@click.option("--preset", type=click.Choice(list(PRESETS)), default="preview", show_default=True,
+              help="preview: quick 720p H.264; master: delivery size, ProRes 422 HQ (.mov); social: delivery size, "
+                   "H.264 tuned to keep grain, a touch of contrast, no pure black, a high bitrate")
+@click.option("--size", help="WIDTHxHEIGHT; default the preset's")
 @click.option("--force", is_flag=True, help="replace OUTPUT if it exists")
-def render_command(edit: Path, output: Path, size: str | None, force: bool) -> None:
-    """Render an edit in one ffmpeg pass: the cut, the grain blended over it, the song."""
+def render_command(edit: Path, output: Path, preset: str, size: str | None, force: bool) -> None:
+    """Render an edit in one ffmpeg pass: the picture, the grain blended at its mode and opacity, the audio tracks mixed."""
     timeline = load_timeline(edit)
-    with _Progress(f"rendering {edit.name}") as advance:
-        written = render(timeline, output, _size(size), edit.absolute().parent, on_progress=advance, replace_existing=force)
+    with _Progress(f"rendering {edit.name} ({preset})") as advance:
+        written = render(timeline, output, _size(size), edit.absolute().parent, on_progress=advance, replace_existing=force, preset=preset)
     click.echo(f"wrote {written}")
 
 
@@ -327,6 +331,64 @@ def status(project: Path) -> None:
     click.echo(f"waiting in the inbox: {', '.join(found.pending) if found.pending else 'nothing'}")
     for name, reason in found.quarantined.items():
         click.echo(f"quarantined {name}: {reason}")
+
+
+@main.group()
+def conform() -> None:
+    """Every clip on the project's rate and colour space: check, then apply (conformed copies)."""
+
+
+def _clips(target: Path, files: tuple[Path, ...]) -> tuple[list[Path], ConformTarget]:
+    """The files given, or the takes of the project (and its target); files alone are checked against the defaults."""
+    if files:
+        return list(files), ConformTarget()
+    project = open_project(target)
+    takes = [p for stage in STAGES for p in media_files(project.stage_dir(stage), VIDEO_SUFFIXES)]
+    return takes, project.config.conform
+
+
+@conform.command("check")
+@click.argument("paths", nargs=-1, type=EXISTING)
+@click.option("--json", "as_json", is_flag=True, help="one object per clip: its description and its problems")
+def conform_check(paths: tuple[Path, ...], as_json: bool) -> None:
+    """Rate, VFR, size, colour, HDR, audio rate and timecode of each clip against the project's target.
+    PATHS: a project (default: here) or media files. Exits 1 when any clip is off."""
+    project_dir = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path(".")
+    files = tuple(p for p in paths if not p.is_dir())
+    clips, target = _clips(project_dir, files)
+    ff = locate()
+    rows, off = [], 0
+    for clip in clips:
+        info = probe(clip, ff)
+        found = problems(info, target)
+        off += bool(found)
+        rows.append({"clip": info.model_dump(mode="json"), "problems": found})
+        if not as_json:
+            click.echo(f"{_describe(info)}\n    {'; '.join(found) if found else 'conforms'}")
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    elif off:
+        click.echo(f"{off} of {len(clips)} clip(s) off target ({target.fps} fps, {target.color}); fix with `aivp conform apply`")
+    else:
+        click.echo(f"all {len(clips)} clip(s) conform ({target.fps} fps, {target.color})")
+    if off:
+        raise click.exceptions.Exit(1)
+
+
+@conform.command("apply")
+@click.argument("project", type=EXISTING, default=Path("."))
+@click.option("--codec", type=click.Choice(["prores", "dnxhr"]), default="prores", show_default=True, help="the edit intermediate")
+@click.option("--interpolate", is_flag=True, help="change the rate by motion interpolation instead of dropping/repeating frames")
+@click.option("--scale", is_flag=True, help="also scale (fit, padded) to the working size")
+@click.option("--proxy", is_flag=True, help="write half-size H.264 proxies instead (in proxies/)")
+def conform_apply(project: Path, codec: str, interpolate: bool, scale: bool, proxy: bool) -> None:
+    """Conformed copies of the takes the edit uses, beside them in conformed/ (the originals are only read)."""
+    opened = open_project(project)
+    options = ConformOptions(codec="prores" if codec == "prores" else "dnxhr", interpolate=interpolate, scale=scale, proxy=proxy)
+    for take in opened.latest_takes(conformed=False):
+        with _Progress(f"conforming {take.path.name}") as advance:
+            written = conform_clip(take.path, opened.config.conform, options, on_progress=advance)
+        click.echo(f"wrote {written}")
 
 
 @main.group()

@@ -8,6 +8,7 @@ leaves either the old state or the whole new file, plus at most a stray `.aivp-t
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import secrets
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from .errors import OutputExistsError
 
-__all__ = ["claim", "next_version", "scratch_path", "write_bytes"]
+__all__ = ["claim", "hash_file", "next_version", "scratch_path", "write_bytes"]
 
 _TMP_PREFIX = ".aivp-tmp-"
 
@@ -87,3 +88,12 @@ def _sync_folder(folder: Path) -> None:
         os.fsync(handle)
     finally:
         os.close(handle)
+
+
+def hash_file(path: Path, chunk: int = 4 * 1024 * 1024) -> str:
+    """SHA-256 of a file's content: what identifies a take, whatever it is called."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .config import ProjectConfig, dump_config, load_config
@@ -81,15 +81,18 @@ class Project:
         """A path from the project file, relative to the project unless absolute."""
         return (self.root / Path(relative).expanduser()).absolute()
 
-    def latest_takes(self) -> list[TakeFile]:
-        """Each angle's newest version, from the most advanced stage that has takes."""
+    def latest_takes(self, conformed: bool = True) -> list[TakeFile]:
+        """Each angle's newest version, from the most advanced stage that has takes (its conformed
+        copy when `aivp conform apply` made one)."""
         for stage in reversed(STAGES):
             files = [TakeFile.from_path(p) for p in media_files(self.stage_dir(stage), VIDEO_SUFFIXES)]
             if files:
                 newest: dict[str, TakeFile] = {}
                 for take in sorted(files, key=lambda t: (t.angle, t.version)):
                     newest[take.angle] = take
-                return list(newest.values())
+                copies = media_files(self.stage_dir(stage) / "conformed", VIDEO_SUFFIXES) if conformed else []
+                by_stem = {p.stem: p for p in copies}
+                return [replace(t, path=by_stem.get(t.path.stem, t.path)) for t in newest.values()]
         raise EditError(
             f"{self.root / GENERATIONS}: no takes in {', '.join(STAGES)}. "
             "Put each angle's generation there (e.g. angleA_v001.mp4) and build again"

@@ -20,14 +20,46 @@ import opentimelineio as otio
 
 from .edit import meta
 from .edit.clips import clip_media
-from .errors import EditError
+from .errors import ConfigError, EditError
+from .edit.meta import delivery_size, timeline_rate
 from .ffmpeg import FFmpeg, locate, media_arg
 from .files import claim, scratch_path
 
-__all__ = ["preview_size", "render"]
+__all__ = ["PRESETS", "Preset", "preview_size", "render"]
 
 FFMPEG_BLEND = {"overlay": "overlay", "soft_light": "softlight", "screen": "screen"}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """How a render is encoded; `finish` filters run after the grain, on the whole picture."""
+
+    name: str
+    full_size: bool  # the delivery size; else a quick 720-line preview
+    suffixes: tuple[str, ...]
+    video: dict[str, str]
+    audio: dict[str, str]
+    finish: tuple[tuple[str, dict[str, str]], ...] = ()
+    bitrate_4k: int = 0  # bits per second at 3840x2160, scaled by the picture's area
+
+
+PRESETS = {
+    "preview": Preset("preview", False, (".mp4", ".mov", ".mkv"), {
+        "c:v": "libx264", "preset": "veryfast", "crf": "18", "tune": "grain", "pix_fmt": "yuv420p",
+    }, {"c:a": "aac", "b:a": "192k"}),
+    "master": Preset("master", True, (".mov",), {
+        "c:v": "prores_ks", "profile:v": "3", "vendor": "apl0", "pix_fmt": "yuv422p10le",
+    }, {"c:a": "pcm_s24le"}),
+    # The handbook's defence against social compression: grain kept by the encoder's grain tuning,
+    # a touch of contrast, no pure black (it macroblocks), a bitrate well above YouTube's 35-45 Mb/s
+    # suggestion for UHD.
+    "social": Preset("social", True, (".mp4",), {
+        "c:v": "libx264", "preset": "slow", "tune": "grain", "profile:v": "high", "pix_fmt": "yuv420p",
+        "movflags": "+faststart",
+    }, {"c:a": "aac", "b:a": "320k"}, (("eq", {"contrast": "1.04"}), ("lutyuv", {"y": "max(val,20)"})), 60_000_000),
+}
 AUDIO_FORMAT = {"sample_rates": 48000, "channel_layouts": "stereo"}
+LOOP_IN_MEMORY = 600 * 1024 * 1024  # bytes of decoded frames a looped plate may keep in memory
 
 
 @dataclass(frozen=True)
@@ -57,13 +89,20 @@ def render(
     ff: FFmpeg | None = None,
     on_progress: Callable[[float], None] | None = None,
     replace_existing: bool = False,
+    preset: str = "preview",
 ) -> Path:
-    """Write `output` (H.264 + AAC); `on_progress` gets the fraction done. Relative media resolve from `media_root`."""
-    rate = _rate(timeline)
+    """Write `output` with a preset (preview, master, social); `on_progress` gets the fraction done.
+    Relative media resolve from `media_root`. The file appears under its name only when complete."""
+    chosen = PRESETS.get(preset)
+    if chosen is None:
+        raise ConfigError(f"render preset {preset!r} is refused: one of {', '.join(PRESETS)}")
+    if output.suffix.lower() not in chosen.suffixes:
+        raise ConfigError(f"{output}: the {preset} preset writes {' or '.join(chosen.suffixes)} files; change the name")
+    rate = timeline_rate(timeline)
     total = round(timeline.duration().rescaled_to(rate).value)
     if total <= 0:
         raise EditError(f"timeline {timeline.name!r} is empty: nothing to render")
-    width, height = size or preview_size(timeline)
+    width, height = size or (delivery_size(timeline) if chosen.full_size else preview_size(timeline))
     root = (media_root or Path.cwd()).absolute()
     picture_tracks = [t for t in timeline.video_tracks() if t.enabled and meta.role_of(t) != meta.Role.GRAIN]
     if not picture_tracks:
@@ -80,7 +119,9 @@ def render(
         inputs.concat_audio(list(_segments(t, rate, root, total)))
         for t in timeline.audio_tracks() if t.enabled and len(t)
     ]
-    streams: list[Any] = [picture.filter("format", "yuv420p")]
+    for name, values in chosen.finish:
+        picture = picture.filter(name, **values)
+    streams: list[Any] = [picture]
     if len(sounds) > 1:
         streams.append(graph.filter(sounds, "amix", inputs=len(sounds), normalize=0))
     elif sounds:
@@ -88,19 +129,17 @@ def render(
     seconds = total / rate
     output = output.expanduser().absolute()
     with scratch_path(output) as scratch:
+        bitrate = {}
+        if chosen.bitrate_4k:
+            rate_bits = int(chosen.bitrate_4k * width * height / (3840 * 2160))
+            bitrate = {"b:v": str(rate_bits), "maxrate": str(rate_bits * 4 // 3), "bufsize": str(rate_bits * 2)}
         command = graph.output(
-            *streams, media_arg(scratch), t=f"{seconds:.6f}", r=rate, vcodec="libx264", preset="veryfast",
-            crf=18, tune="grain", pix_fmt="yuv420p", color_primaries="bt709", color_trc="bt709",
-            colorspace="bt709", acodec="aac", audio_bitrate="192k", ar=48000, movflags="+faststart",
+            *streams, media_arg(scratch), t=f"{seconds:.6f}", r=rate, color_primaries="bt709", color_trc="bt709",
+            colorspace="bt709", ar=48000, **chosen.video, **bitrate, **chosen.audio,
         ).overwrite_output()
         progress = (lambda done: on_progress(min(1.0, done / seconds))) if on_progress else None
         (ff or locate()).run_graph(command, f"rendering {timeline.name!r} to {output}", progress)
         return claim(scratch, output, replace=replace_existing)
-
-
-def _rate(timeline: otio.schema.Timeline) -> float:
-    fps = meta.get(timeline).get("conform", {}).get("fps")
-    return float(fps) if fps else float(timeline.duration().rate)
 
 
 def _grain_blend(track: otio.schema.Track) -> tuple[str, float]:
@@ -195,15 +234,23 @@ class _Inputs:
         assert s.path is not None
         shared = self._open.get(s.path)
         if shared is None or s.looped or s.still or s.start < shared.next_frame:
-            options: dict[str, Any] = {"stream_loop": -1} if s.looped else {}
-            if s.still:
-                options = {"loop": 1, "framerate": self.rate}
-            shared = _Decoder(self._prepare(graph.input(media_arg(s.path), **options).video, fit).split())
+            shared = _Decoder(self._prepare(self._open_input(s), fit).split())
             if not (s.looped or s.still):
                 self._open[s.path] = shared
         shared.next_frame = s.start + s.frames
         shared.outputs += 1
         return shared.splitter[shared.outputs - 1]
+
+    def _open_input(self, s: Segment) -> Any:
+        """The decoded picture of a segment's file. A short looped plate (the grain) is decoded once
+        and replayed from memory: decoding noise costs as much as encoding the picture."""
+        assert s.path is not None
+        if s.still:
+            return graph.input(media_arg(s.path), loop=1, framerate=self.rate).video
+        frame_bytes = self.width * self.height * 3 // 2
+        if s.looped and s.media_frames and s.media_frames * frame_bytes <= LOOP_IN_MEMORY:
+            return graph.input(media_arg(s.path)).video.filter("loop", loop=-1, size=s.media_frames, start=0)
+        return graph.input(media_arg(s.path), **({"stream_loop": -1} if s.looped else {})).video
 
     def _prepare(self, stream: Any, fit: str) -> Any:
         size = {"w": self.width, "h": self.height}

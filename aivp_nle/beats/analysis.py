@@ -9,7 +9,6 @@ ours (MIT, no model); librosa's is offered when installed (ISC licence; it assum
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import os
 from collections.abc import Callable
@@ -21,7 +20,7 @@ import numpy as np
 from ..audio import decode_mono
 from ..errors import ConfigError, NoBeatsError
 from ..ffmpeg import FFmpeg, locate
-from ..files import write_bytes
+from ..files import hash_file, write_bytes
 from ..probe import probe
 from .grid import BeatGrid
 from .tracker import SAMPLE_RATE, Signal, beats_from_signal, track_beats
@@ -83,7 +82,7 @@ def analyse(audio: Path, options: BeatOptions, ff: FFmpeg | None = None, cache: 
 def _tracked(audio: Path, options: BeatOptions, ff: FFmpeg, cache: Path) -> BeatGrid:
     if options.tracker not in TRACKERS:
         raise ConfigError(f"beats tracker {options.tracker!r} is refused: one of {', '.join(TRACKERS)}")
-    digest = hashlib.sha256(audio.read_bytes()).hexdigest()
+    digest = hash_file(audio)
     key = cache / f"{digest}-{options.tracker}-{options.bpm or 'auto'}-v{TRACKER_VERSION}.json"
     if key.is_file():
         try:

@@ -19,7 +19,7 @@ from typing import Any
 
 import opentimelineio as otio
 
-__all__ = ["NAMESPACE", "Role", "get", "role_of", "put"]
+__all__ = ["NAMESPACE", "Role", "delivery_size", "get", "role_of", "put", "timeline_rate"]
 
 NAMESPACE = "aivp"
 
@@ -46,3 +46,14 @@ def get(item: Any) -> dict[str, Any]:
 def role_of(track: otio.schema.Track) -> str | None:
     role = get(track).get("role")
     return str(role) if role else None
+
+
+def timeline_rate(timeline: otio.schema.Timeline) -> float:
+    """The working rate the timeline was built at (its conform settings), else its duration's rate."""
+    fps = get(timeline).get("conform", {}).get("fps")
+    return float(fps) if fps else float(timeline.duration().rate)
+
+
+def delivery_size(timeline: otio.schema.Timeline) -> tuple[int, int]:
+    conform = get(timeline).get("conform", {})
+    return int(conform.get("width", 1920)), int(conform.get("height", 1080))

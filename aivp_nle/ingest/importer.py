@@ -21,14 +21,14 @@ from pathlib import Path
 from ..config import WatchSettings
 from ..errors import AivpError, MediaError
 from ..ffmpeg import FFmpeg
-from ..files import claim, next_version, scratch_path, write_bytes
+from ..files import claim, hash_file, next_version, scratch_path, write_bytes
 from ..probe import MediaInfo, probe
 from ..project import Project, TakeFile
 from .ledger import Ledger
 from .naming import take_identity
 from .sidecar import NeighbourInfo, Source, TakeSidecar, neighbour_info, sidecar_path
 
-__all__ = ["DiskFullError", "Duplicate", "Imported", "Importer", "Quarantined", "hash_file"]
+__all__ = ["DiskFullError", "Duplicate", "Imported", "Importer", "Quarantined"]
 
 CHUNK = 4 * 1024 * 1024
 SPARE = 64 * 1024 * 1024  # room left free beyond the file itself
@@ -55,14 +55,6 @@ class Quarantined:
     source: Path
     moved_to: Path
     reason: str
-
-
-def hash_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class Importer:

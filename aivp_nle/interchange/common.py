@@ -11,20 +11,11 @@ import opentimelineio as otio
 
 from ..edit import meta
 from ..edit.clips import clip_media
+from ..edit.meta import delivery_size, timeline_rate
 
 __all__ = [
     "clips_of", "delivery_size", "picture_track", "prepare", "reel_names", "timecode", "timeline_rate",
 ]
-
-
-def timeline_rate(timeline: otio.schema.Timeline) -> float:
-    fps = meta.get(timeline).get("conform", {}).get("fps")
-    return float(fps) if fps else float(timeline.duration().rate)
-
-
-def delivery_size(timeline: otio.schema.Timeline) -> tuple[int, int]:
-    conform = meta.get(timeline).get("conform", {})
-    return int(conform.get("width", 1920)), int(conform.get("height", 1080))
 
 
 def clips_of(timeline: otio.schema.Timeline) -> Iterable[otio.schema.Clip]:

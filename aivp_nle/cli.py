@@ -7,7 +7,7 @@ import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
@@ -16,6 +16,7 @@ from .audio import decode_mono
 from .beats.analysis import TRACKERS, BeatOptions, analyse
 from .beats.plot import beat_picture, write_png
 from .config import BeatSettings, ConformTarget, CutSettings, GrainSettings, ProjectConfig, WatchSettings, checked
+from .chunks import chunk_reference, manifest_path
 from .conform import ConformOptions, conform_clip, problems
 from .demo import run_demo
 from .edit import meta
@@ -33,6 +34,9 @@ from .resolve.install import install_scripts, scripts_folder
 from .resolve.plan import ACTIONS
 from .resolve.planner import plan_for_project, write_plan
 from .edit.beatcut import cut_times
+from .edit.clips import media_path
+from .edit.meta import timeline_rate
+from .history import STEPS, Step, mark, order_warnings
 from .pipeline import beat_options, beatcut_files, build_project
 from .samples import write_samples
 from .timelines import load_timeline, save_timeline
@@ -215,7 +219,9 @@ def _report(timeline: Any, written: Path) -> None:
 @click.argument("project", type=EXISTING, default=Path("."))
 def build(project: Path) -> None:
     """Rebuild 06_Edit/multicam.otio and add a new 06_Edit/beatcut_vNNN.otio from the project's takes."""
-    result = build_project(open_project(project))
+    opened = open_project(project)
+    result = build_project(opened)
+    _warn_order([t.path for t in opened.latest_takes()], opened.config.conform.fps)
     click.echo(f"wrote {result.multicam}")
     _report(result.timeline, result.beatcut)
 
@@ -264,6 +270,8 @@ def _size(text: str | None) -> tuple[int, int] | None:
 def render_command(edit: Path, output: Path, preset: str, size: str | None, force: bool) -> None:
     """Render an edit in one ffmpeg pass: the picture, the grain blended at its mode and opacity, the audio tracks mixed."""
     timeline = load_timeline(edit)
+    takes = [c for t in timeline.video_tracks() if meta.role_of(t) in (meta.Role.ANGLE, meta.Role.CUT) for c in t.find_clips()]
+    _warn_order([media_path(c, edit.absolute().parent) for c in takes], int(timeline_rate(timeline)))
     with _Progress(f"rendering {edit.name} ({preset})") as advance:
         written = render(timeline, output, _size(size), edit.absolute().parent, on_progress=advance, replace_existing=force, preset=preset)
     click.echo(f"wrote {written}")
@@ -333,6 +341,47 @@ def status(project: Path) -> None:
         click.echo(f"quarantined {name}: {reason}")
 
 
+@main.command("mark")
+@click.argument("take", type=EXISTING)
+@click.argument("step", type=click.Choice(list(STEPS)))
+@click.option("--note", default="", help="what was done (tool, settings)")
+def mark_command(take: Path, step: str, note: str) -> None:
+    """Record a step a take went through: framing, test, full, upscaled, lipsync, conformed."""
+    if not take.is_file():
+        raise ConfigError(f"{take}: no such take")
+    history = mark(take.absolute(), cast(Step, step), note)
+    click.echo(f"{take.name}: {' > '.join(r.step for r in history.steps)}")
+
+
+def _warn_order(paths: list[Path], rate: int) -> None:
+    """The handbook's order (upscale once, lip sync last, rate before lip sync), said when broken."""
+    ff = locate()
+    described = []
+    for path in dict.fromkeys(paths):
+        video = probe(path, ff).video
+        described.append((path, video.frame_rate if video else None))
+    for warning in order_warnings(described, rate):
+        click.echo(f"warning: {warning}", err=True)
+
+
+@main.command()
+@click.argument("reference", type=EXISTING)
+@click.option("--max", "max_seconds", default=10.0, show_default=True, help="longest chunk, seconds (backgrounds loop past 10 s)")
+@click.option("--on-beats", "song", type=EXISTING, help="end chunks on this song's beats")
+@click.option("-o", "--output", type=EXISTING, help="folder for the chunks (default: chunks/ beside the reference)")
+def chunk(reference: Path, max_seconds: float, song: Path | None, output: Path | None) -> None:
+    """Cut a reference performance into frame-exact chunks for the generators, with a manifest.
+    Name each generation after its chunk (chunk02_ANGLE, or a NAME.json with "shot": "chunk02") and
+    `aivp build` puts them back in order."""
+    beats = analyse(song, BeatOptions()).beats if song else ()
+    folder = (output or reference.absolute().parent / "chunks").absolute()
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = chunk_reference(reference.absolute(), folder, max_seconds, beats)
+    for piece in manifest.chunks:
+        click.echo(f"{piece.name}: {piece.file}  frames {piece.start_frame}-{piece.start_frame + piece.frames - 1} ({piece.frames / manifest.frame_rate:.2f} s)")
+    click.echo(f"wrote {manifest_path(folder, reference)}")
+
+
 @main.group()
 def conform() -> None:
     """Every clip on the project's rate and colour space: check, then apply (conformed copies)."""
@@ -388,6 +437,8 @@ def conform_apply(project: Path, codec: str, interpolate: bool, scale: bool, pro
     for take in opened.latest_takes(conformed=False):
         with _Progress(f"conforming {take.path.name}") as advance:
             written = conform_clip(take.path, opened.config.conform, options, on_progress=advance)
+        if not options.proxy:
+            mark(take.path, "conformed", f"{opened.config.conform.fps} fps, {opened.config.conform.color}")
         click.echo(f"wrote {written}")
 
 

@@ -24,7 +24,7 @@ from .config import ConformTarget
 from .ffmpeg import FFmpeg, locate, media_arg
 from .errors import MediaError
 from .files import claim, hash_file, scratch_path, write_bytes
-from .probe import MediaInfo, probe
+from .probe import ISO_BMFF, MediaInfo, box_problem, probe
 
 __all__ = ["CODECS", "ConformOptions", "conformed_path", "conform_clip", "problems"]
 
@@ -109,6 +109,10 @@ def conform_clip(
     video = info.require_video()
     if video.still:
         raise MediaError(take, "is a still image: it has no frame rate to conform", "Use it as a grain plate or in an editor")
+    if take.suffix.lower() in ISO_BMFF:
+        truncated = box_problem(take)
+        if truncated:
+            raise MediaError(take, f"ends early ({truncated})", "Download or export it again; a conform would only copy the part that is there")
     destination = conformed_path(take, options)
     codec = CODECS["h264" if options.proxy else options.codec][1]
     audio = ["-map", "0:a:0?", "-c:a", "pcm_s16le" if not options.proxy else "aac", "-ar", "48000"]

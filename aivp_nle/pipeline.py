@@ -7,13 +7,14 @@ leaves the disk as it was.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import opentimelineio as otio
 
 from .beats import BeatGrid
 from .beats.analysis import BeatOptions, analyse
+from .chunks import Chunk, ChunkManifest
 from .config import BeatSettings, ConformTarget, CutSettings, GrainSettings
 from .edit import Angle, GrainAsset, Song, build_beatcut, build_multicam
 from .edit.inputs import require_common_rate
@@ -51,6 +52,22 @@ def _unique_names(takes: Sequence[TakeFile]) -> list[str]:
     return names
 
 
+def _split_chunked(
+    takes: Sequence[TakeFile], manifest: ChunkManifest | None
+) -> tuple[dict[str, list[tuple[TakeFile, Chunk]]], list[TakeFile]]:
+    """Takes named after a chunk of the manifest (chunk02_angleA_v001.mp4), grouped by angle, and the rest."""
+    chunked: dict[str, list[tuple[TakeFile, Chunk]]] = {}
+    whole = []
+    for take in takes:
+        shot, _, angle = take.angle.partition("_")
+        chunk = manifest.chunk_named(shot) if manifest and angle else None
+        if chunk is None:
+            whole.append(take)
+        else:
+            chunked.setdefault(angle, []).append((take, chunk))
+    return chunked, whole
+
+
 def gather_inputs(
     takes: Sequence[TakeFile],
     song: Path,
@@ -60,18 +77,24 @@ def gather_inputs(
     beats: BeatOptions | None = None,
     beat_audio: Path | None = None,
     ff: FFmpeg | None = None,
+    manifest: ChunkManifest | None = None,
 ) -> tuple[EditInputs, int]:
     """Probe and check every input, then find the beats; returns the inputs and the working rate."""
     ff = ff or locate()
     offsets = offsets or {}
-    infos = [probe(take.path, ff) for take in takes]
-    names = _unique_names(takes)
-    unknown = sorted(set(offsets) - set(names))
+    chunked, whole = _split_chunked(takes, manifest)
+    infos = [probe(take.path, ff) for take in whole]
+    chunk_infos = {angle: [(probe(t.path, ff), c.start_frame, c.frames) for t, c in parts] for angle, parts in chunked.items()}
+    names = _unique_names(whole)
+    unknown = sorted(set(offsets) - set(names) - set(chunked))
     if unknown:
-        raise ConfigError(f"offset given for {', '.join(unknown)}, but the angles are {', '.join(names)}")
-    rate = rate or require_common_rate(infos)
+        raise ConfigError(f"offset given for {', '.join(unknown)}, but the angles are {', '.join([*names, *chunked])}")
+    rate = rate or require_common_rate([*infos, *(i for parts in chunk_infos.values() for i, _, _ in parts)])
     angles = tuple(
         Angle.from_media(name, info, rate, offsets.get(name, 0.0)) for name, info in zip(names, infos)
+    ) + tuple(
+        replace(Angle.from_chunks(name, parts, rate), offset=round(offsets.get(name, 0.0) * rate))
+        for name, parts in sorted(chunk_infos.items())
     )
     song_clip = Song.from_media(probe(song, ff))
     grain_asset = GrainAsset.from_media(probe(grain, ff)) if grain else None
@@ -110,7 +133,7 @@ def build_project(project: Project, ff: FFmpeg | None = None) -> BuildResult:
     offsets = {name: angle.offset for name, angle in config.angles.items()}
     inputs, _ = gather_inputs(
         project.latest_takes(), project.song(), config.conform.fps, offsets, project.grain_asset(),
-        beat_options(config.beats, project.root), project.beat_audio(), ff,
+        beat_options(config.beats, project.root), project.beat_audio(), ff, project.chunk_manifest(),
     )
     multicam = build_multicam(inputs.angles, inputs.song, inputs.beats, config.conform, inputs.grain, config.grain)
     beatcut = build_beatcut(

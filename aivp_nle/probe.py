@@ -8,6 +8,7 @@ number drifts a frame every 42 seconds.
 from __future__ import annotations
 
 from fractions import Fraction
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,15 @@ from pydantic import BaseModel, ConfigDict
 from .errors import MediaError
 from .ffmpeg import FFmpeg, locate
 
-__all__ = ["AudioStream", "MediaInfo", "VideoStream", "from_ffprobe", "probe"]
+__all__ = ["AudioStream", "MediaInfo", "VideoStream", "box_problem", "from_ffprobe", "probe"]
 
 # Transfer functions that mean the picture is HDR and needs tone mapping before it meets SDR.
 HDR_TRANSFERS = frozenset({"smpte2084", "arib-std-b67"})
 # ffprobe "formats" that are images, not moving pictures.
 STILL_FORMATS = frozenset({"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "tiff_pipe", "bmp_pipe"})
+ISO_BMFF = (".mp4", ".mov", ".m4v", ".3gp")  # files whose boxes can be walked
+# What an MP4/MOV can open with; anything else is not ISO media at all, and ffprobe says so better.
+FIRST_BOXES = frozenset({"ftyp", "moov", "mdat", "free", "skip", "wide", "pnot", "uuid", "styp", "sidx", "moof"})
 # Demuxers that accept almost any text file, so "it probed" proves nothing.
 NOT_MEDIA_FORMATS = frozenset({"tty"})
 
@@ -170,4 +174,37 @@ def _timecode(fmt: dict[str, Any], streams: list[dict[str, Any]]) -> str | None:
         timecode = source.get("tags", {}).get("timecode")
         if timecode:
             return str(timecode)
+    return None
+
+
+def box_problem(path: Path) -> str | None:
+    """What is wrong with an MP4/MOV's top-level boxes, or None when they cover the file exactly."""
+    size = path.stat().st_size
+    position, kinds = 0, []
+    with open(path, "rb") as handle:
+        while position < size:
+            handle.seek(position)
+            header = handle.read(16)
+            if len(header) < 8:
+                return f"cut off inside a box header at byte {position}"
+            length, kind = struct.unpack(">I4s", header[:8])
+            name = kind.decode("latin-1")
+            if position == 0 and name not in FIRST_BOXES:
+                return None  # no box structure at all: not ISO media, which ffprobe will say in its words
+            if length == 1:
+                if len(header) < 16:
+                    return f"cut off inside the '{name}' box header"
+                length = struct.unpack(">Q", header[8:16])[0]
+            elif length == 0:
+                if name == "mdat":
+                    return "its media data box is open-ended (mdat of size 0): the writer never finished it"
+                length = size - position
+            if length < 8:
+                return f"a '{name}' box of impossible size {length} at byte {position}"
+            kinds.append(name)
+            position += length
+    if position != size:
+        return f"truncated: its boxes need {position} bytes, the file has {size}"
+    if "moov" not in kinds:
+        return "no 'moov' box: the file has no index, so it was cut off or never finished"
     return None

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .config import ProjectConfig, dump_config, load_config
+from .chunks import ChunkManifest, read_manifest
 from .errors import ConfigError, EditError, MediaError
 from .files import claim, next_version, scratch_path, write_bytes
 
@@ -119,6 +120,13 @@ class Project:
             return self.path(self.config.audio.beats_from)
         stems = {_stem_kind(p): p for p in media_files(self.audio_dir, AUDIO_SUFFIXES)}
         return stems.get("drums") or stems.get("instrumental") or self.song()
+
+    def chunk_manifest(self) -> ChunkManifest | None:
+        """The reference's chunk manifest (02_Reference_Video/chunks), when the performance was chunked."""
+        found = sorted((self.root / "02_Reference_Video" / "chunks").glob("*_chunks.json"))
+        if len(found) > 1:
+            raise ConfigError(f"{found[0].parent}: several chunk manifests ({', '.join(p.name for p in found)}); keep one")
+        return read_manifest(found[0]) if found else None
 
     def grain_asset(self) -> Path | None:
         asset = self.config.grain.asset

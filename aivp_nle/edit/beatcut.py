@@ -15,7 +15,7 @@ from ..config import ConformTarget, CutSettings, GrainSettings
 from . import meta
 from .cuts import CutPlan, plan_cuts
 from .inputs import Angle, GrainAsset, Song, frames_in
-from .multicam import angle_clip, build_multicam
+from .multicam import angle_clips, build_multicam
 
 __all__ = ["build_beatcut", "cut_times"]
 
@@ -25,7 +25,7 @@ def _cut_track(plan: CutPlan, angles: Sequence[Angle]) -> otio.schema.Track:
     track = otio.schema.Track(name="Cut", kind=otio.schema.TrackKind.Video)
     meta.put(track, role=meta.Role.CUT)
     for shot in plan.shots:
-        track.append(angle_clip(by_name[shot.angle], shot.start, shot.frames))
+        track.extend(angle_clips(by_name[shot.angle], shot.start, shot.frames))
     return track
 
 

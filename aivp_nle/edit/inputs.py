@@ -16,7 +16,7 @@ import opentimelineio as otio
 from ..errors import EditError, RateMismatchError
 from ..probe import MediaInfo
 
-__all__ = ["Angle", "GrainAsset", "Song", "frames_in", "require_coverage"]
+__all__ = ["Angle", "GrainAsset", "Piece", "Song", "frames_in", "require_coverage"]
 
 CONFORM_HINT = "Conform it to the project rate first (re-export at that rate, or `aivp conform apply`); never mix rates"
 
@@ -33,8 +33,23 @@ def _start_frame(info: MediaInfo, rate: float) -> int:
 
 
 @dataclass(frozen=True)
+class Piece:
+    """A stretch of an angle held by one file: angle frames [at, at + frames) are that file's
+    frames from `start_frame` (counted in its timecode, as OTIO counts)."""
+
+    path: Path
+    at: int
+    frames: int
+    start_frame: int = 0
+
+
+@dataclass(frozen=True)
 class Angle:
-    """One take of the performance: an angle of the multicam. Source frame = record frame + offset."""
+    """One take of the performance: an angle of the multicam. Source frame = record frame + offset.
+
+    A chunked angle (a performance generated ten seconds at a time) is made of `chunks`, one file
+    each, placed where their chunk sits in the reference; `path`, `frames` and `start_frame` then
+    describe the first chunk."""
 
     name: str
     path: Path
@@ -42,6 +57,20 @@ class Angle:
     frames: int
     start_frame: int = 0
     offset: int = 0
+    chunks: tuple[Piece, ...] = ()
+
+    def pieces(self) -> tuple[Piece, ...]:
+        return self.chunks or (Piece(self.path, 0, self.frames, self.start_frame),)
+
+    @classmethod
+    def from_chunks(cls, name: str, parts: Sequence[tuple[MediaInfo, int, int]], rate: int) -> Angle:
+        """An angle from its generated chunks: (media, the chunk's first frame in the reference, its length)."""
+        pieces = []
+        for info, at, length in sorted(parts, key=lambda part: part[1]):
+            single = cls.from_media(name, info, rate)
+            pieces.append(Piece(info.path, at, min(length, single.frames), single.start_frame))
+        first = pieces[0]
+        return cls(name=name, path=first.path, rate=rate, frames=first.frames, start_frame=first.start_frame, chunks=tuple(pieces))
 
     @classmethod
     def from_media(cls, name: str, info: MediaInfo, rate: int, offset_seconds: float = 0.0) -> Angle:
@@ -70,10 +99,6 @@ class Angle:
         so editors that link by clip name never swap two takes."""
         return self.path.name if self.path.stem.startswith(self.name) else f"{self.name} {self.path.name}"
 
-    def available(self) -> otio.opentime.TimeRange:
-        return otio.opentime.TimeRange(
-            otio.opentime.RationalTime(self.start_frame, self.rate), otio.opentime.RationalTime(self.frames, self.rate)
-        )
 
 
 @dataclass(frozen=True)
@@ -121,6 +146,9 @@ def require_common_rate(infos: Sequence[MediaInfo]) -> int:
 def require_coverage(angles: Sequence[Angle], frames: int) -> None:
     """Every angle must hold the song's whole length from its offset, or the cut runs out of picture."""
     for angle in angles:
+        if angle.chunks:
+            _require_chunks(angle, frames)
+            continue
         first = angle.offset
         last = angle.offset + frames
         if first < 0 or last > angle.frames:
@@ -130,3 +158,16 @@ def require_coverage(angles: Sequence[Angle], frames: int) -> None:
                 f"({frames / angle.rate:.2f} s from offset {angle.offset / angle.rate:+.2f} s; the take has "
                 f"{angle.frames / angle.rate:.2f} s). Generate a longer take, lower its offset, or trim the song"
             )
+
+
+def _require_chunks(angle: Angle, frames: int) -> None:
+    covered = angle.offset
+    for piece in angle.pieces():
+        if piece.at > covered:
+            break
+        covered = max(covered, piece.at + piece.frames)
+    if covered < angle.offset + frames:
+        raise EditError(
+            f"angle {angle.name!r} has no generation from {covered / angle.rate:.2f} s (of the {frames / angle.rate:.2f} s "
+            "the song needs): a chunk is missing or its generation is short. Generate it, then build again"
+        )

@@ -16,25 +16,35 @@ from . import meta
 from .grain import grain_track
 from .inputs import Angle, GrainAsset, Song, frames_in, require_coverage
 
-__all__ = ["angle_clip", "build_multicam"]
+__all__ = ["angle_clips", "build_multicam"]
 
 
 def _frames(start: int, duration: int, rate: float) -> otio.opentime.TimeRange:
     return otio.opentime.TimeRange(otio.opentime.RationalTime(start, rate), otio.opentime.RationalTime(duration, rate))
 
 
-def angle_clip(angle: Angle, record_start: int, frames: int) -> otio.schema.Clip:
-    """The angle's picture for record frames [record_start, record_start + frames): source = record + offset,
-    counted from the media's own start timecode, as OTIO (and Resolve) expect."""
-    clip = otio.schema.Clip(
-        name=angle.clip_name,
-        media_reference=otio.schema.ExternalReference(
-            target_url=otio.url_utils.url_from_filepath(str(angle.path)), available_range=angle.available()
-        ),
-        source_range=_frames(angle.start_frame + record_start + angle.offset, frames, angle.rate),
-    )
-    meta.put(clip, angle=angle.name)
-    return clip
+def angle_clips(angle: Angle, record_start: int, frames: int) -> list[otio.schema.Clip]:
+    """The angle's picture for record frames [record_start, record_start + frames): source = record +
+    offset, counted from each file's own start timecode, as OTIO (and Resolve) expect; one clip per
+    file the span crosses (a chunked angle changes file at each chunk)."""
+    wanted_start = record_start + angle.offset
+    wanted_end = wanted_start + frames
+    clips = []
+    for piece in angle.pieces():
+        start, end = max(wanted_start, piece.at), min(wanted_end, piece.at + piece.frames)
+        if end <= start:
+            continue
+        clip = otio.schema.Clip(
+            name=angle.clip_name if piece.path == angle.path else piece.path.name,
+            media_reference=otio.schema.ExternalReference(
+                target_url=otio.url_utils.url_from_filepath(str(piece.path)),
+                available_range=_frames(piece.start_frame, piece.frames, angle.rate),
+            ),
+            source_range=_frames(piece.start_frame + start - piece.at, end - start, angle.rate),
+        )
+        meta.put(clip, angle=angle.name)
+        clips.append(clip)
+    return clips
 
 
 def _song_track(song: Song, total_frames: int, rate: float) -> otio.schema.Track:
@@ -95,7 +105,7 @@ def build_multicam(
     for angle in angles:
         track = otio.schema.Track(name=angle.name, kind=otio.schema.TrackKind.Video)
         meta.put(track, role=meta.Role.ANGLE, angle=angle.name, offset_frames=angle.offset)
-        track.append(angle_clip(angle, 0, total))
+        track.extend(angle_clips(angle, 0, total))
         timeline.tracks.append(track)
     if grain is not None:
         timeline.tracks.append(grain_track(grain, total, rate, grain_settings or GrainSettings()))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import stat
-import struct
 import sys
 import time
 from collections.abc import Callable
@@ -21,17 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..ffmpeg import FFmpeg
-from ..probe import MediaInfo, from_ffprobe
+from ..probe import ISO_BMFF, MediaInfo, box_problem, from_ffprobe
 
 __all__ = [
-    "Broken", "Judge", "Ready", "Settled", "Verdict", "Waiting", "box_problem", "is_companion", "is_temporary", "open_for_writing",
+    "Broken", "Judge", "Ready", "Settled", "Verdict", "Waiting", "is_companion", "is_temporary", "open_for_writing",
 ]
 
 COMPANION_SUFFIXES = (".json", ".txt")  # prompts and service metadata that travel beside a generation
 TEMPORARY_SUFFIXES = (".part", ".crdownload", ".download", ".tmp", ".partial")
-ISO_BMFF = (".mp4", ".mov", ".m4v", ".3gp")
-# What an MP4/MOV can open with; anything else is not ISO media at all, and ffprobe says so better.
-FIRST_BOXES = frozenset({"ftyp", "moov", "mdat", "free", "skip", "wide", "pnot", "uuid", "styp", "sidx", "moof"})
 
 
 @dataclass(frozen=True)
@@ -103,39 +99,6 @@ def open_for_writing(path: Path) -> bool:
             if flags & (os.O_WRONLY | os.O_RDWR):
                 return True
     return False
-
-
-def box_problem(path: Path) -> str | None:
-    """What is wrong with an MP4/MOV's top-level boxes, or None when they cover the file exactly."""
-    size = path.stat().st_size
-    position, kinds = 0, []
-    with open(path, "rb") as handle:
-        while position < size:
-            handle.seek(position)
-            header = handle.read(16)
-            if len(header) < 8:
-                return f"cut off inside a box header at byte {position}"
-            length, kind = struct.unpack(">I4s", header[:8])
-            name = kind.decode("latin-1")
-            if position == 0 and name not in FIRST_BOXES:
-                return None  # no box structure at all: not ISO media, which ffprobe will say in its words
-            if length == 1:
-                if len(header) < 16:
-                    return f"cut off inside the '{name}' box header"
-                length = struct.unpack(">Q", header[8:16])[0]
-            elif length == 0:
-                if name == "mdat":
-                    return "its media data box is open-ended (mdat of size 0): the writer never finished it"
-                length = size - position
-            if length < 8:
-                return f"a '{name}' box of impossible size {length} at byte {position}"
-            kinds.append(name)
-            position += length
-    if position != size:
-        return f"truncated: its boxes need {position} bytes, the file has {size}"
-    if "moov" not in kinds:
-        return "no 'moov' box: the file has no index, so it was cut off or never finished"
-    return None
 
 
 @dataclass

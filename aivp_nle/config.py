@@ -148,7 +148,7 @@ class ProjectConfig(_Section):
     watch: WatchSettings = WatchSettings()
 
 
-def checked(model: type[_Section], values: dict[str, Any], where: str) -> Any:
+def checked(model: type[BaseModel], values: dict[str, Any], where: str) -> Any:
     """Validate values into a settings model, turning pydantic's report into our ConfigError."""
     try:
         return model.model_validate(values)

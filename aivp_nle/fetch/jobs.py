@@ -1,0 +1,86 @@
+"""Pending tasks listed in the project's `jobs.toml`, fetched when they are done.
+
+    [[job]]
+    service = "kling"          # runway, luma, kling, veo, replicate
+    task = "CmJ0..."           # the task (Veo: the operation name)
+    kind = "image2video"       # Kling only: the endpoint the task was made on
+
+Each run asks every unfinished job once; what came in, failed or expired is remembered in
+`.aivp/jobs.json`, so the next run skips it and a failed task is reported once, not retried forever.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+
+from ..config import checked
+from ..errors import AivpError, ConfigError
+from ..files import write_bytes
+from .services import SERVICES, api_key
+from .tasks import TaskFailed, fetch_task
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["Job", "JobOutcome", "run_jobs"]
+
+
+class Job(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    service: Literal["runway", "luma", "kling", "veo", "replicate"]
+    task: str
+    kind: str = ""
+
+
+class _JobsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    job: list[Job] = []
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    job: Job
+    status: str  # fetched, pending, failed, expired, done earlier
+    detail: str
+
+
+def run_jobs(root: Path, inbox: Path, client: httpx.Client, environ: dict[str, str] | None = None) -> list[JobOutcome]:
+    jobs_file = root / "jobs.toml"
+    if not jobs_file.is_file():
+        raise ConfigError(f"{jobs_file}: no jobs file. List pending tasks there as [[job]] service = ..., task = ...")
+    try:
+        jobs = checked(_JobsFile, tomllib.loads(jobs_file.read_text(encoding="utf-8")), str(jobs_file)).job
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{jobs_file}: not valid TOML ({error})") from None
+    state_file = root / ".aivp" / "jobs.json"
+    state: dict[str, dict[str, str]] = json.loads(state_file.read_text()) if state_file.is_file() else {}
+    outcomes = []
+    for job in jobs:
+        key = f"{job.service}:{job.task}"
+        if state.get(key, {}).get("status") in ("fetched", "failed", "expired"):
+            outcomes.append(JobOutcome(job, "done earlier", state[key]["detail"]))
+            continue
+        service = SERVICES[job.service]
+        try:
+            fetched = fetch_task(client, service, job.task, api_key(service, environ), inbox, job.kind, timeout=0.0)
+            outcome = JobOutcome(job, "fetched", ", ".join(p.name for p in (*fetched.files, *fetched.already_there)))
+        except TaskFailed as failure:
+            outcome = JobOutcome(job, failure.status, str(failure))
+        except AivpError as error:
+            outcome = JobOutcome(job, "pending", str(error))  # a download that broke is tried again next run
+        if outcome.status != "pending":
+            state[key] = {"status": outcome.status, "detail": outcome.detail}
+        outcomes.append(outcome)
+    write_bytes(state_file, json.dumps(state, indent=2).encode("utf-8"), replace=True)
+    return outcomes

@@ -97,11 +97,18 @@ class FFmpeg:
             with open(Path(scratch) / "stderr.txt", "w+b") as errors:
                 process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors)
                 assert process.stdout is not None
-                for line in process.stdout:
-                    key, _, value = line.decode("ascii", "replace").strip().partition("=")
-                    if on_progress is not None and key == "out_time_us" and value.isdigit():
-                        on_progress(int(value) / 1_000_000)
-                returncode = process.wait()
+                try:
+                    for line in process.stdout:
+                        key, _, value = line.decode("ascii", "replace").strip().partition("=")
+                        if on_progress is not None and key == "out_time_us" and value.isdigit():
+                            on_progress(int(value) / 1_000_000)
+                    returncode = process.wait()
+                except BaseException:
+                    # Ctrl-C or an error here: stop ffmpeg before the caller removes its output, or
+                    # ffmpeg would go on writing (and re-create the file) after we are gone.
+                    process.terminate()
+                    process.wait()
+                    raise
                 errors.seek(0)
                 if returncode != 0:
                     raise ToolFailedError(_failure(what, errors.read().decode("utf-8", "replace")))

@@ -42,7 +42,7 @@ from .edit.clips import media_path
 from .edit.meta import timeline_rate
 from .fetch.download import DownloadPolicy, download, suffix_for
 from .fetch.jobs import run_jobs
-from .fetch.services import SERVICES, api_key, configured, insecure_hosts
+from .fetch.services import SERVICES, api_key, configured, download_policy, insecure_hosts
 from .fetch.tasks import fetch_task
 from .fetch.webhook import make_server
 from .history import STEPS, Step, mark, order_warnings
@@ -440,8 +440,7 @@ def fetch_get(urls: tuple[str, ...], to: Path | None, sha256: str | None, expect
             chosen = configured(service)
             bar = _Bytes(f"{service} {task}")
             try:
-                fetched = fetch_task(client, chosen, task, api_key(chosen), inbox, kind,
-                                     DownloadPolicy(allowed_hosts=chosen.hosts, insecure_hosts=insecure_hosts()),
+                fetched = fetch_task(client, chosen, task, api_key(chosen), inbox, kind, download_policy(chosen),
                                      timeout=wait, on_progress=bar)
             finally:
                 bar.close()

@@ -40,10 +40,12 @@ def scratch_path(destination: Path) -> Iterator[Path]:
         path.unlink(missing_ok=True)
 
 
-def claim(scratch: Path, destination: Path, replace: bool = False) -> Path:
-    """Give a finished scratch file its final name, refusing to overwrite unless asked."""
-    with open(scratch, "rb") as handle:
-        os.fsync(handle.fileno())
+def claim(scratch: Path, destination: Path, replace: bool = False, durable: bool = True) -> Path:
+    """Give a finished scratch file its final name, refusing to overwrite unless asked (flushed
+    to disk first unless the caller says the file need not survive a power cut)."""
+    if durable:
+        with open(scratch, "rb") as handle:
+            os.fsync(handle.fileno())
     if replace:
         os.replace(scratch, destination)
     else:
@@ -55,7 +57,8 @@ def claim(scratch: Path, destination: Path, replace: bool = False) -> Path:
                 "Choose another output name, or pass --force to replace it"
             ) from None
         scratch.unlink()
-    _sync_folder(destination.parent)
+    if durable:
+        _sync_folder(destination.parent)
     return destination
 
 

@@ -130,5 +130,5 @@ def test_a_full_disk_removes_the_partial_file(client: httpx.Client, tmp_path: Pa
     with running() as server:
         server.routes["/take.mp4"] = Route(data=DATA)
         with pytest.raises(DiskFullError, match="partial download was removed"):
-            download(client, server.url("/take.mp4"), tmp_path / "take.mp4", _policy())
+            download(client, server.url("/take.mp4"), tmp_path / "take.mp4", _policy(durable=True))
     assert _nothing_published(tmp_path)

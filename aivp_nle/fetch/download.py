@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import email.utils
 import errno
+import hashlib
 import json
 import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from ..errors import AivpError
-from ..files import claim, hash_file, write_bytes
+from ..files import claim, write_bytes
 
 __all__ = ["DownloadError", "DownloadPolicy", "Downloaded", "download"]
 
@@ -53,6 +55,10 @@ class DownloadPolicy:
     allowed_hosts: frozenset[str] | None = None  # None: any https host
     insecure_hosts: frozenset[str] = frozenset()  # hosts allowed over plain http (local tests, a LAN box)
     chunk_timeout: float = 30.0
+    # Flush each download to disk before it gets its name. Off by default: the inbox is a staging
+    # area; a power cut leaves at worst a cut file there, which the watch folder's checks refuse,
+    # and the copy it files into the project is flushed. A crash or kill -9 loses nothing either way.
+    durable: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,13 +137,13 @@ def download(
         size = temporary.stat().st_size
         if total is not None and size != total:
             raise DownloadError(f"{url}: got {size} bytes, the server announced {total}. Nothing was kept; fetch it again")
-        digest = hash_file(temporary)
+        digest = state.digest.hexdigest()
         if sha256 and digest != sha256.lower():
             raise DownloadError(f"{url}: checksum {digest[:12]}… is not the expected {sha256[:12]}…. Nothing was kept")
         record = {**dict(metadata or {}), "original_name": response_info[0], "content_type": response_info[1], "sha256": digest}
         companion = json.dumps(record, indent=2, default=str).encode("utf-8")
         write_bytes(destination.with_name(destination.name + ".json"), companion, replace=True)
-        claim(temporary, destination)  # the media last: the watch folder sees its metadata first
+        claim(temporary, destination, durable=policy.durable)  # the media last: the watch folder sees its metadata first
         return Downloaded(destination, size, digest, response_info[0], response_info[1], attempt, record)
     except OSError as error:
         if error.errno == errno.ENOSPC:
@@ -153,6 +159,9 @@ class _State:
 
     started: float
     validator: str | None = None
+    # The checksum, built as the bytes are written (a second pass over the file would cost a read
+    # of all of it): a resumed attempt continues it, a restarted one starts it again.
+    digest: Any = field(default_factory=hashlib.sha256)
 
 
 class _Retry(Exception):
@@ -189,10 +198,13 @@ def _one_attempt(
             if total is not None and total > policy.max_bytes:
                 raise DownloadError(f"{url}: {total} bytes is more than the {policy.max_bytes} allowed")
             written = have if resumed else 0
+            if not resumed:
+                state.digest = hashlib.sha256()
             with open(temporary, "ab" if resumed else "wb") as handle:
                 try:
                     for block in response.iter_raw():
                         handle.write(block)
+                        state.digest.update(block)
                         written += len(block)
                         if written > policy.max_bytes:
                             raise DownloadError(f"{url}: more than the {policy.max_bytes} bytes allowed; stopped")
@@ -202,7 +214,8 @@ def _one_attempt(
                             on_progress(written, total)
                 finally:
                     handle.flush()
-                    os.fsync(handle.fileno())
+                    if policy.durable:
+                        os.fsync(handle.fileno())
             if total is not None and written < total:
                 raise _Retry(f"the body stopped at {written} of {total} bytes")
             return total, (_server_name(response), response.headers.get("content-type"))

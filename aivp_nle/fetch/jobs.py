@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from ..config import checked
 from ..errors import AivpError, ConfigError
 from ..files import write_bytes
-from .services import SERVICES, api_key
+from .services import api_key, configured, download_policy
 from .tasks import TaskFailed, fetch_task
 
 if sys.version_info >= (3, 11):
@@ -71,9 +71,11 @@ def run_jobs(root: Path, inbox: Path, client: httpx.Client, environ: dict[str, s
         if state.get(key, {}).get("status") in ("fetched", "failed", "expired"):
             outcomes.append(JobOutcome(job, "done earlier", state[key]["detail"]))
             continue
-        service = SERVICES[job.service]
+        service = configured(job.service, environ)
         try:
-            fetched = fetch_task(client, service, job.task, api_key(service, environ), inbox, job.kind, timeout=0.0)
+            fetched = fetch_task(
+                client, service, job.task, api_key(service, environ), inbox, job.kind, download_policy(service, environ), timeout=0.0
+            )
             outcome = JobOutcome(job, "fetched", ", ".join(p.name for p in (*fetched.files, *fetched.already_there)))
         except TaskFailed as failure:
             outcome = JobOutcome(job, failure.status, str(failure))

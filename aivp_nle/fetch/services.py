@@ -24,8 +24,9 @@ from typing import Any, Literal
 import httpx
 
 from ..errors import ConfigError
+from .download import DownloadPolicy
 
-__all__ = ["SERVICES", "Service", "TaskState", "api_key", "configured", "insecure_hosts", "poll"]
+__all__ = ["SERVICES", "Service", "TaskState", "api_key", "configured", "download_policy", "insecure_hosts", "poll"]
 
 Status = Literal["pending", "done", "failed", "expired"]
 
@@ -210,3 +211,8 @@ def configured(name: str, environ: dict[str, str] | None = None) -> Service:
     from urllib.parse import urlsplit
 
     return replace(service, base=base, hosts=service.hosts | {urlsplit(base).hostname or ""})
+
+
+def download_policy(service: Service, environ: dict[str, str] | None = None) -> DownloadPolicy:
+    """Downloads for a service go to its hosts only, over https unless AIVP_ALLOW_HTTP_HOSTS says otherwise."""
+    return DownloadPolicy(allowed_hosts=service.hosts, insecure_hosts=insecure_hosts(environ))

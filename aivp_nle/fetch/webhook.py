@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from ..errors import AivpError
-from .services import SERVICES, api_key
+from .services import SERVICES, api_key, download_policy
 from .tasks import TaskFailed, fetch_task
 
 __all__ = ["make_server", "replicate_signature_ok"]
@@ -84,7 +84,9 @@ def make_server(
                     return self._answer(200, "already fetched")
             service = services[name]
             try:
-                fetched = fetch_task(client, service, task, api_key(service, environ), inbox, timeout=0.0)
+                fetched = fetch_task(
+                    client, service, task, api_key(service, environ), inbox, policy=download_policy(service, environ), timeout=0.0
+                )
             except TaskFailed as failure:
                 on_event(str(failure))
                 return self._answer(202 if failure.status == "pending" else 200, str(failure))

@@ -1,0 +1,251 @@
+"""The main job's faces: init, probe, beats, beatcut, build, render, mark, demo, samples."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, cast
+
+import click
+
+from ..audio import decode_mono
+from ..beats.analysis import TRACKERS, BeatOptions, analyse
+from ..beats.plot import beat_picture, write_png
+from ..config import BeatSettings, ConformTarget, CutSettings, GrainSettings, ProjectConfig, checked
+from ..demo import run_demo
+from ..edit import meta
+from ..errors import AivpError, ConfigError
+from ..ffmpeg import locate
+from ..probe import probe
+from ..project import init_project, open_project
+from ..render import PRESETS, render
+from ..edit.beatcut import cut_times
+from ..edit.clips import media_path
+from ..edit.meta import timeline_rate
+from ..history import STEPS, Step, mark, order_warnings
+from ..pipeline import beat_options, beatcut_files, build_project
+from ..samples import write_samples
+from ..timelines import load_timeline, save_timeline
+
+from ._common import EXISTING, _describe, _Progress, _size, main
+
+
+@main.command()
+@click.argument("directory", type=EXISTING)
+@click.option("--fps", type=int, default=24, show_default=True, help="working frame rate: 24 or 30")
+def init(directory: Path, fps: int) -> None:
+    """Make the handbook's project layout and aivp.toml in DIRECTORY (keeps what is there)."""
+    conform = checked(ConformTarget, {"fps": fps}, "--fps")
+    project = init_project(directory, ProjectConfig(conform=conform))
+    click.echo(f"project ready: {project.root}")
+    click.echo("  takes go in 03_Generations/v1_exploration (NAME_v001.mp4), the song in 04_Audio; then `aivp build`")
+
+
+@main.command("probe")
+@click.argument("files", nargs=-1, required=True, type=EXISTING)
+@click.option("--json", "as_json", is_flag=True, help="a JSON list, one object per file")
+def probe_command(files: tuple[Path, ...], as_json: bool) -> None:
+    """Describe media: duration, exact rate, VFR, size, codec, colour, HDR, audio, start timecode."""
+    ff = locate()
+    described, failed = [], []
+    for file in files:
+        try:
+            described.append(probe(file, ff))
+        except AivpError as error:
+            failed.append(str(error))
+    if as_json:
+        click.echo(json.dumps([info.model_dump(mode="json") for info in described], indent=2))
+    else:
+        for info in described:
+            click.echo(_describe(info))
+    if failed:
+        raise AivpError("\n".join(failed))
+
+
+def _beat_options(bpm: float | None, first_downbeat: float | None, offset: float, beats_file: Path | None, tracker: str) -> BeatOptions:
+    settings = checked(
+        BeatSettings, {"bpm": bpm, "first_downbeat": first_downbeat, "offset": offset, "tracker": tracker}, "options"
+    )
+    if settings.first_downbeat is not None and settings.bpm is None:
+        raise ConfigError("--first-downbeat needs --bpm: together they pin a steady grid")
+    return replace(beat_options(settings, Path.cwd()), file=beats_file.absolute() if beats_file else None)
+
+
+def _beat_flags(command: Any) -> Any:
+    """The options every command that finds beats shares."""
+    for option in reversed([
+        click.option("--bpm", type=float, help="pin the tempo (the tracker still finds where the beats fall)"),
+        click.option("--first-downbeat", type=float, help="with --bpm: seconds to the first bar; a steady grid, no tracking"),
+        click.option("--beat-offset", "beat_offset", default=0.0, help="seconds to move every beat (later when positive)"),
+        click.option("--beats-file", type=EXISTING, help="beat times from a file: text/CSV (seconds[, bar position]) or an .otio's markers"),
+        click.option("--tracker", type=click.Choice(list(TRACKERS)), default="aivp", show_default=True, help="the beat tracker"),
+    ]):
+        command = option(command)
+    return command
+
+
+@main.command()
+@click.argument("audio", type=EXISTING)
+@_beat_flags
+@click.option("--json", "as_json", is_flag=True, help="the grid as JSON: beats, downbeats, bpm, bars, tempo curve, confidence")
+@click.option("--fps", type=int, help="also each beat's frame at this rate, and the worst snapping error")
+@click.option("--plot", type=EXISTING, help="write a PNG: waveform, beats, downbeats (and the cuts of --edit)")
+@click.option("--edit", type=EXISTING, help="with --plot: an .otio whose cuts to draw")
+def beats(
+    audio: Path, bpm: float | None, first_downbeat: float | None, beat_offset: float, beats_file: Path | None,
+    tracker: str, as_json: bool, fps: int | None, plot: Path | None, edit: Path | None,
+) -> None:
+    """Beat times, downbeats, bars and tempo of a song (or of its drums stem: track on it when you have one)."""
+    grid = analyse(audio, _beat_options(bpm, first_downbeat, beat_offset, beats_file, tracker))
+    if plot:
+        cuts = cut_times(load_timeline(edit)) if edit else []
+        picture = beat_picture(decode_mono(audio, 8000), 8000, grid, cuts)
+        click.echo(f"wrote {write_png(plot, picture, replace=True)}", err=as_json)
+    data = grid.model_dump(mode="json")
+    if fps:
+        frames = [round(t * fps) for t in grid.beats]
+        data["frames"] = {"fps": fps, "beats": frames, "max_snap_error_s": round(max((abs(f / fps - t) for f, t in zip(frames, grid.beats)), default=0.0), 6)}
+    if as_json:
+        click.echo(json.dumps(data))
+        return
+    confidence = f", confidence {grid.confidence:.2f}" if grid.confidence is not None else ""
+    meter = f", {grid.meter}/4" if grid.meter else ""
+    click.echo(f"{audio.name}: {grid.bpm:g} BPM{meter}, {len(grid.beats)} beats, {len(grid.downbeats)} downbeats{confidence} ({grid.source})")
+    if fps:
+        click.echo(f"at {fps} fps the worst beat-to-frame snap is {1000 * data['frames']['max_snap_error_s']:.1f} ms")
+    click.echo(" ".join(f"{t:.3f}" for t in grid.beats))
+
+
+def _offsets(pairs: tuple[str, ...]) -> dict[str, float]:
+    offsets = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        try:
+            offsets[name] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name:
+            raise ConfigError(f"--offset {pair!r} is refused: write ANGLE=SECONDS, e.g. --offset red=0.040")
+    return offsets
+
+
+@main.command()
+@click.option("--music", required=True, type=EXISTING, help="the song")
+@click.option("--angle", "angles", multiple=True, required=True, type=EXISTING, help="a take; repeat per angle")
+@click.option("--pattern", type=click.Choice(["beats", "bars", "downbeats", "phrase", "energy"]), default="beats", show_default=True,
+              help="where to cut: every N beats, every N bars, on downbeats, every phrase, or by the song's energy")
+@click.option("--every", default=CutSettings().every, show_default=True, help="beats (or bars) per shot")
+@click.option("--phrase-bars", type=click.Choice(["4", "8"]), default="4", show_default=True, help="bars per phrase")
+@click.option("--hero", help="angle held through the loudest phrase")
+@click.option("--min-shot", default=CutSettings().min_shot, show_default=True, help="shortest shot, seconds")
+@click.option("--seed", default=0, show_default=True, help="same seed, same edit")
+@click.option("--grain", type=EXISTING, help="grain plate, blended Overlay at --grain-opacity")
+@click.option("--grain-opacity", default=GrainSettings().opacity, show_default=True)
+@click.option("--offset", "offsets", multiple=True, help="ANGLE=SECONDS a take runs ahead of the song")
+@_beat_flags
+@click.option("-o", "--output", required=True, type=EXISTING, help="the .otio to write")
+@click.option("--force", is_flag=True, help="replace OUTPUT if it exists")
+def beatcut(
+    music: Path, angles: tuple[Path, ...], pattern: str, every: int, phrase_bars: str, hero: str | None, min_shot: float,
+    seed: int, grain: Path | None, grain_opacity: float, offsets: tuple[str, ...], bpm: float | None,
+    first_downbeat: float | None, beat_offset: float, beats_file: Path | None, tracker: str, output: Path, force: bool,
+) -> None:
+    """Cut between angles on the music's beats: writes the multicam stack and the beat-cut in one .otio."""
+    cut = checked(CutSettings, {
+        "pattern": pattern, "every": every, "phrase_bars": int(phrase_bars), "hero": hero, "min_shot": min_shot, "seed": seed,
+    }, "options")
+    grain_settings = checked(GrainSettings, {"opacity": grain_opacity}, "options")
+    beats = _beat_options(bpm, first_downbeat, beat_offset, beats_file, tracker)
+    timeline = beatcut_files(angles, music, cut, grain, grain_settings, _offsets(offsets), beats)
+    timeline.name = output.stem
+    written = save_timeline(timeline, output, replace=force)
+    _report(timeline, written)
+
+
+def _report(timeline: Any, written: Path) -> None:
+    cut = meta.get(timeline).get("cut", {})
+    click.echo(
+        f"wrote {written}: {cut.get('shots', 0)} shots on {len(timeline.video_tracks())} video tracks, "
+        f"{timeline.duration().to_seconds():.2f} s, worst cut-to-beat snap {1000 * cut.get('max_snap_error_s', 0):.1f} ms"
+    )
+
+
+@main.command()
+@click.argument("project", type=EXISTING, default=Path("."))
+def build(project: Path) -> None:
+    """Rebuild 06_Edit/multicam.otio and add a new 06_Edit/beatcut_vNNN.otio from the project's takes."""
+    opened = open_project(project)
+    result = build_project(opened)
+    _warn_order([t.path for t in opened.latest_takes()], opened.config.conform.fps)
+    click.echo(f"wrote {result.multicam}")
+    _report(result.timeline, result.beatcut)
+
+
+@main.command("render")
+@click.argument("edit", type=EXISTING)
+@click.option("-o", "--output", required=True, type=EXISTING, help="the video to write (.mp4)")
+@click.option("--preset", type=click.Choice(list(PRESETS)), default="preview", show_default=True,
+              help="preview: quick 720p H.264; master: delivery size, ProRes 422 HQ (.mov); social: delivery size, "
+                   "H.264 tuned to keep grain, a touch of contrast, no pure black, a high bitrate")
+@click.option("--size", help="WIDTHxHEIGHT; default the preset's")
+@click.option("--force", is_flag=True, help="replace OUTPUT if it exists")
+def render_command(edit: Path, output: Path, preset: str, size: str | None, force: bool) -> None:
+    """Render an edit in one ffmpeg pass: the picture, the grain blended at its mode and opacity, the audio tracks mixed."""
+    timeline = load_timeline(edit)
+    takes = [c for t in timeline.video_tracks() if meta.role_of(t) in (meta.Role.ANGLE, meta.Role.CUT) for c in t.find_clips()]
+    _warn_order([media_path(c, edit.absolute().parent) for c in takes], int(timeline_rate(timeline)))
+    with _Progress(f"rendering {edit.name} ({preset})") as advance:
+        written = render(timeline, output, _size(size), edit.absolute().parent, on_progress=advance, replace_existing=force, preset=preset)
+    click.echo(f"wrote {written}")
+
+
+@main.command("mark")
+@click.argument("take", type=EXISTING)
+@click.argument("step", type=click.Choice(list(STEPS)))
+@click.option("--note", default="", help="what was done (tool, settings)")
+def mark_command(take: Path, step: str, note: str) -> None:
+    """Record a step a take went through: framing, test, full, upscaled, lipsync, conformed."""
+    if not take.is_file():
+        raise ConfigError(f"{take}: no such take")
+    history = mark(take.absolute(), cast(Step, step), note)
+    click.echo(f"{take.name}: {' > '.join(r.step for r in history.steps)}")
+
+
+def _warn_order(paths: list[Path], rate: int) -> None:
+    """The handbook's order (upscale once, lip sync last, rate before lip sync), said when broken."""
+    ff = locate()
+    described = []
+    for path in dict.fromkeys(paths):
+        video = probe(path, ff).video
+        described.append((path, video.frame_rate if video else None))
+    for warning in order_warnings(described, rate):
+        click.echo(f"warning: {warning}", err=True)
+
+
+@main.command()
+@click.argument("directory", type=EXISTING)
+@click.option("--seconds", default=30.0, show_default=True, help="length of the demo song")
+def demo(directory: Path, seconds: float) -> None:
+    """The whole job on self-made material: project, takes, beats, multicam, beat-cut, preview."""
+    with _Progress("rendering the preview") as advance:
+        result = run_demo(directory, seconds, on_step=lambda step: click.echo(f"- {step}"), on_progress=advance)
+    click.echo(f"\nproject:  {result.project}")
+    click.echo(f"multicam: {result.build.multicam}")
+    click.echo(f"beat-cut: {result.build.beatcut}")
+    click.echo(f"preview:  {result.preview}  (watch it in any player)")
+    for name, path in result.exports.items():
+        click.echo(f"{name + ':':<9} {path}")
+    click.echo(
+        f"\nIn DaVinci Resolve: File > Import > Timeline, choose {result.exports['resolve'].name}; keep "
+        "'Automatically import source clips into media pool' ticked so the takes, song and grain come in with it. "
+        "Final Cut Pro: File > Import > XML (the .fcpxml). Premiere: File > Import (the .xml). Shotcut: open the .mlt."
+    )
+
+
+@main.command()
+@click.argument("directory", type=EXISTING, default=Path("otio_samples"))
+def samples(directory: Path) -> None:
+    """Rewrite the example timelines (multicam, beat-cut, grain) in DIRECTORY."""
+    for path in write_samples(directory):
+        click.echo(f"wrote {path}")

@@ -1,0 +1,94 @@
+"""Faces to other editors: export, import, resolve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import AivpError
+from ..interchange import FORMATS, export_edit, import_edit
+from ..project import open_project
+from ..resolve.bridge import connect, run_plan
+from ..resolve.install import install_scripts, scripts_folder
+from ..resolve.plan import ACTIONS
+from ..resolve.planner import plan_for_project, write_plan
+from ..timelines import load_timeline, save_timeline
+
+from ._common import EXISTING, main
+
+
+@main.command("export")
+@click.argument("edit", type=EXISTING)
+@click.option("--to", "to", type=click.Choice(list(FORMATS)), help="the format; default from the output's extension")
+@click.option("-o", "--output", required=True, type=EXISTING, help="the file to write")
+@click.option("--per-track", is_flag=True, help="EDL: one file per track (NAME_V1.edl, ..., NAME_A1.edl)")
+@click.option("--force", is_flag=True, help="replace OUTPUT if it exists")
+def export_command(edit: Path, to: str | None, output: Path, per_track: bool, force: bool) -> None:
+    """Write an edit for another editor: otio, otioz, resolve, fcpxml, fcp7, edl, aaf, mlt, kdenlive."""
+    timeline = load_timeline(edit)
+    for written in export_edit(timeline, output, to, edit.absolute().parent, replace=force, per_track=per_track):
+        click.echo(f"wrote {written}")
+
+
+@main.command("import")
+@click.argument("source", type=EXISTING)
+@click.option("-o", "--output", required=True, type=EXISTING, help="the .otio to write")
+@click.option("--fps", default=24.0, show_default=True, help="EDL only: the rate its timecodes count in")
+@click.option("--force", is_flag=True, help="replace OUTPUT if it exists")
+def import_command(source: Path, output: Path, fps: float, force: bool) -> None:
+    """Read an edit made elsewhere (OTIO, .otioz, FCPXML, FCP7 XML, EDL, AAF) into an .otio to re-cut or render."""
+    media = output.absolute().with_name(f"{output.stem}_media")
+    timeline = import_edit(source, rate=fps, extract_to=media)
+    click.echo(f"wrote {save_timeline(timeline, output, replace=force)}")
+
+
+@main.group()
+def resolve() -> None:
+    """DaVinci Resolve: plans for the Workspace > Scripts entries, installing them, pushing from outside (Studio)."""
+
+
+@resolve.command("plan")
+@click.argument("project", type=EXISTING, default=Path("."))
+def resolve_plan(project: Path) -> None:
+    """Write the Resolve plan (and Resolve, FCPXML, FCP7 exports) for the project's newest beat-cut."""
+    opened = open_project(project)
+    plan = plan_for_project(opened)
+    for written in write_plan(plan, opened):
+        click.echo(f"wrote {written}")
+    click.echo(f"\nIn Resolve: Workspace > Scripts > aivp Apply Edit. Without scripting: {plan.manual_import}")
+
+
+@resolve.command("push")
+@click.argument("project", type=EXISTING, default=Path("."))
+@click.option("--only", "only", multiple=True, type=click.Choice(ACTIONS), help="run these actions only")
+def resolve_push(project: Path, only: tuple[str, ...]) -> None:
+    """Apply the newest edit to the running Resolve from outside (Resolve Studio, external scripting on)."""
+    opened = open_project(project)
+    plan = plan_for_project(opened)
+    write_plan(plan, opened)
+    app = connect({})
+    if app is None:
+        raise AivpError(
+            "no Resolve answered. Scripting from outside works only in DaVinci Resolve Studio with Preferences > "
+            "System > General > External scripting using = Local, and Resolve running. Otherwise use Workspace > "
+            f"Scripts > aivp Apply Edit inside Resolve, or by hand: {plan.manual_import}"
+        )
+    report = run_plan(app, plan.model_dump(mode="json"), list(only or ACTIONS))
+    click.echo(report.text())
+    if report.problems:
+        raise click.exceptions.Exit(1)
+
+
+@resolve.command("install-scripts")
+@click.option("--user", "scope", flag_value="user", default=True, help="for this user (default)")
+@click.option("--all-users", "scope", flag_value="all", help="for every user of this machine (needs admin rights)")
+@click.option("--dest", type=EXISTING, help="install into this Scripts/Utility folder instead")
+def resolve_install(scope: str, dest: Path | None) -> None:
+    """Put the aivp entries into Resolve's Workspace > Scripts > Utility menu (again: updates only what changed)."""
+    target = dest or scripts_folder("all" if scope == "all" else "user")
+    changed = install_scripts(target)
+    click.echo(f"Resolve scripts in {target}: {len(changed)} file(s) written, the rest already current")
+    for path in changed:
+        click.echo(f"  {path}")
+    click.echo("Restart Resolve, then Workspace > Scripts > aivp ... (Lua entries in every edition; Python in Studio and free up to 21.0)")

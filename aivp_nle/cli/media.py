@@ -1,0 +1,97 @@
+"""Faces that prepare media: chunk, conform."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ..beats.analysis import BeatOptions, analyse
+from ..config import ConformTarget
+from ..chunks import chunk_reference, manifest_path
+from ..conform import ConformOptions, conform_clip, problems
+from ..ffmpeg import locate
+from ..probe import probe
+from ..project import STAGES, VIDEO_SUFFIXES, media_files, open_project
+from ..history import mark
+
+from ._common import EXISTING, _describe, _Progress, main
+
+
+@main.command()
+@click.argument("reference", type=EXISTING)
+@click.option("--max", "max_seconds", default=10.0, show_default=True, help="longest chunk, seconds (backgrounds loop past 10 s)")
+@click.option("--on-beats", "song", type=EXISTING, help="end chunks on this song's beats")
+@click.option("-o", "--output", type=EXISTING, help="folder for the chunks (default: chunks/ beside the reference)")
+def chunk(reference: Path, max_seconds: float, song: Path | None, output: Path | None) -> None:
+    """Cut a reference performance into frame-exact chunks for the generators, with a manifest.
+    Name each generation after its chunk (chunk02_ANGLE, or a NAME.json with "shot": "chunk02") and
+    `aivp build` puts them back in order."""
+    beats = analyse(song, BeatOptions()).beats if song else ()
+    folder = (output or reference.absolute().parent / "chunks").absolute()
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = chunk_reference(reference.absolute(), folder, max_seconds, beats)
+    for piece in manifest.chunks:
+        click.echo(f"{piece.name}: {piece.file}  frames {piece.start_frame}-{piece.start_frame + piece.frames - 1} ({piece.frames / manifest.frame_rate:.2f} s)")
+    click.echo(f"wrote {manifest_path(folder, reference)}")
+
+
+@main.group()
+def conform() -> None:
+    """Every clip on the project's rate and colour space: check, then apply (conformed copies)."""
+
+
+def _clips(target: Path, files: tuple[Path, ...]) -> tuple[list[Path], ConformTarget]:
+    """The files given, or the takes of the project (and its target); files alone are checked against the defaults."""
+    if files:
+        return list(files), ConformTarget()
+    project = open_project(target)
+    takes = [p for stage in STAGES for p in media_files(project.stage_dir(stage), VIDEO_SUFFIXES)]
+    return takes, project.config.conform
+
+
+@conform.command("check")
+@click.argument("paths", nargs=-1, type=EXISTING)
+@click.option("--json", "as_json", is_flag=True, help="one object per clip: its description and its problems")
+def conform_check(paths: tuple[Path, ...], as_json: bool) -> None:
+    """Rate, VFR, size, colour, HDR, audio rate and timecode of each clip against the project's target.
+    PATHS: a project (default: here) or media files. Exits 1 when any clip is off."""
+    project_dir = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path(".")
+    files = tuple(p for p in paths if not p.is_dir())
+    clips, target = _clips(project_dir, files)
+    ff = locate()
+    rows, off = [], 0
+    for clip in clips:
+        info = probe(clip, ff)
+        found = problems(info, target)
+        off += bool(found)
+        rows.append({"clip": info.model_dump(mode="json"), "problems": found})
+        if not as_json:
+            click.echo(f"{_describe(info)}\n    {'; '.join(found) if found else 'conforms'}")
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+    elif off:
+        click.echo(f"{off} of {len(clips)} clip(s) off target ({target.fps} fps, {target.color}); fix with `aivp conform apply`")
+    else:
+        click.echo(f"all {len(clips)} clip(s) conform ({target.fps} fps, {target.color})")
+    if off:
+        raise click.exceptions.Exit(1)
+
+
+@conform.command("apply")
+@click.argument("project", type=EXISTING, default=Path("."))
+@click.option("--codec", type=click.Choice(["prores", "dnxhr"]), default="prores", show_default=True, help="the edit intermediate")
+@click.option("--interpolate", is_flag=True, help="change the rate by motion interpolation instead of dropping/repeating frames")
+@click.option("--scale", is_flag=True, help="also scale (fit, padded) to the working size")
+@click.option("--proxy", is_flag=True, help="write half-size H.264 proxies instead (in proxies/)")
+def conform_apply(project: Path, codec: str, interpolate: bool, scale: bool, proxy: bool) -> None:
+    """Conformed copies of the takes the edit uses, beside them in conformed/ (the originals are only read)."""
+    opened = open_project(project)
+    options = ConformOptions(codec="prores" if codec == "prores" else "dnxhr", interpolate=interpolate, scale=scale, proxy=proxy)
+    for take in opened.latest_takes(conformed=False):
+        with _Progress(f"conforming {take.path.name}") as advance:
+            written = conform_clip(take.path, opened.config.conform, options, on_progress=advance)
+        if not options.proxy:
+            mark(take.path, "conformed", f"{opened.config.conform.fps} fps, {opened.config.conform.color}")
+        click.echo(f"wrote {written}")

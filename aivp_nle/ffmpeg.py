@@ -76,12 +76,16 @@ class FFmpeg:
             data = {}
         return done.returncode, data, done.stderr.decode("utf-8", "replace").strip()
 
-    def read(self, args: Sequence[str], what: str) -> bytes:
-        """Run ffmpeg and return what it writes to stdout (decoded audio, raw frames)."""
-        done = subprocess.run(self._command(args), capture_output=True, check=False)
+    def read(self, args: Sequence[str], what: str, stderr: bool = False) -> bytes:
+        """Run ffmpeg and return what it writes to stdout (decoded audio, raw frames), or with
+        `stderr` what its analysis filters print there (ebur128, astats)."""
+        command = self._command(args)
+        if stderr:
+            command[command.index("error")] = "info"
+        done = subprocess.run(command, capture_output=True, check=False)
         if done.returncode != 0:
             raise ToolFailedError(_failure(what, done.stderr.decode("utf-8", "replace")))
-        return done.stdout
+        return done.stderr if stderr else done.stdout
 
     def run(
         self,

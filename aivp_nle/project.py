@@ -128,6 +128,14 @@ class Project:
             raise ConfigError(f"{found[0].parent}: several chunk manifests ({', '.join(p.name for p in found)}); keep one")
         return read_manifest(found[0]) if found else None
 
+    def newest_edit(self) -> Path | None:
+        """The newest beat-cut (highest beatcut_vNNN.otio), else the multicam, else None."""
+        versions = [p for p in self.edit_dir.glob("beatcut_v*.otio") if p.stem.removeprefix("beatcut_v").isdigit()]
+        if versions:
+            return max(versions, key=lambda p: int(p.stem.removeprefix("beatcut_v")))
+        multicam = self.edit_dir / "multicam.otio"
+        return multicam if multicam.is_file() else None
+
     def grain_asset(self) -> Path | None:
         asset = self.config.grain.asset
         return self.path(asset) if asset else None

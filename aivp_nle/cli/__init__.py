@@ -3,7 +3,7 @@
 One module per area; importing them registers their commands on `main`.
 """
 
-from . import collect, edits, exchange, media  # noqa: F401  (registering the commands)
+from . import collect, edits, exchange, media, qc  # noqa: F401  (registering the commands)
 from ._common import main
 
 __all__ = ["main"]

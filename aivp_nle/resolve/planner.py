@@ -34,11 +34,10 @@ MARKER_COLORS = {
 
 
 def newest_edit(project: Project) -> Path:
-    edits = sorted(project.edit_dir.glob("beatcut_v*.otio"), key=lambda p: p.stem)
-    edits = [p for p in edits if p.stem.removeprefix("beatcut_v").isdigit()]
-    if not edits:
+    edit = project.newest_edit()
+    if edit is None or not edit.stem.startswith("beatcut_v"):
         raise EditError(f"{project.edit_dir}: no beat-cut yet. Run `aivp build {project.root}` first")
-    return edits[-1]
+    return edit
 
 
 def _bin_for(path: Path, project: Project, angle: str | None) -> list[str]:

@@ -1,0 +1,90 @@
+"""`aivp qc`: the handbook's QC checklist, measured, with a report to check the rest by eye."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from pydantic import TypeAdapter
+
+from ..config import ConformTarget, CutSettings
+from ..errors import ConfigError
+from ..ffmpeg import locate
+from ..project import CONFIG_NAME, Project, open_project
+from ..qc import QcReport, import_checklist, qc_file, qc_project, read_checklist, write_report
+from ..qc.checklist import CHECKLIST, FILE_NAME
+from ._common import EXISTING, main
+
+
+def _enclosing_project(path: Path) -> Project | None:
+    """The project a file lives in, so a take is judged against that project's target."""
+    for folder in path.expanduser().absolute().parents:
+        if (folder / CONFIG_NAME).is_file():
+            return open_project(folder)
+    return None
+
+
+def _show(report: QcReport) -> None:
+    click.echo(f"{Path(report.path).name}: {report.verdict.upper()} ({report.kind}, {report.duration:.1f} s, "
+               f"{len(report.findings)} finding(s))")
+    for finding in report.findings:
+        where = "-".join(t for t in (finding.start, finding.end) if t) or "whole clip"
+        click.echo(f"  {finding.severity:4}  {finding.check:8} {where:25} {finding.what} -> {finding.action}")
+
+
+def _table(reports: list[QcReport]) -> None:
+    width = max((len(Path(r.path).name) for r in reports), default=4)
+    click.echo(f"{'file':{width}}  kind  length   verdict  fail  warn  first problem")
+    for r in reports:
+        worst = next((f for f in r.findings if f.severity == "fail"), r.findings[0] if r.findings else None)
+        click.echo(f"{Path(r.path).name:{width}}  {r.kind:4}  {r.duration:5.1f} s  {r.verdict:7}  "
+                   f"{sum(f.severity == 'fail' for f in r.findings):4}  {sum(f.severity == 'warn' for f in r.findings):4}  "
+                   f"{(worst.check + ': ' + worst.what) if worst else ''}")
+
+
+@main.command()
+@click.argument("target", type=EXISTING, default=Path("."))
+@click.option("--project", "whole_project", is_flag=True, help="TARGET is a project: every take and the newest edit")
+@click.option("--json", "as_json", is_flag=True, help="the findings as JSON")
+@click.option("--report", "report_dir", type=EXISTING, help="write the HTML report here (--project: default 06_Edit/qc)")
+@click.option("--checklist", type=EXISTING, help="with --project: put a checklist.json the report saved into the project")
+def qc(target: Path, whole_project: bool, as_json: bool, report_dir: Path | None, checklist: Path | None) -> None:
+    """Measure a take or an .otio edit against the handbook's QC checklist. Exits 1 when anything fails.
+
+    Takes: frame pacing, freezes, looping backgrounds, flicker, texture crawl, near-black areas,
+    conform target, length over 10 s, audio clipping, silence and loudness. Edits: shots under the
+    minimum, cuts off the beat, the same angle twice, offline media."""
+    ff = locate()
+    project: Project | None
+    if whole_project:
+        project = open_project(target)
+        qc_dir = project.edit_dir / "qc"
+        if checklist:
+            click.echo(f"checklist saved in {import_checklist(checklist, qc_dir)}", err=as_json)
+        reports = qc_project(project, ff)
+        report_dir = report_dir or qc_dir
+        title = project.root.name
+    else:
+        if target.is_dir():
+            raise ConfigError(f"{target}: a folder. Give a take or an .otio edit, or --project for a whole project")
+        if checklist:
+            raise ConfigError("--checklist goes with --project: it saves the ticks into a project")
+        project = _enclosing_project(target)
+        conform = project.config.conform if project else ConformTarget()
+        cut = project.config.cut if project else CutSettings()
+        reports = [qc_file(target, conform, cut, ff)]
+        title = target.name
+    if report_dir is not None:
+        saved = read_checklist((project.edit_dir / "qc" if project else report_dir) / FILE_NAME)
+        page = write_report(reports, report_dir, saved, title, ff)
+        click.echo(f"report: {page}", err=as_json)
+        if project is not None:
+            click.echo(f"checklist: {saved.done} of {len(CHECKLIST)} checked by eye", err=as_json)
+    if as_json:
+        click.echo(TypeAdapter(list[QcReport]).dump_json(reports, indent=2).decode())
+    elif whole_project:
+        _table(reports)
+    else:
+        _show(reports[0])
+    if any(r.verdict == "fail" for r in reports):
+        raise click.exceptions.Exit(1)

@@ -28,6 +28,7 @@ class Shot:
     frames: int
     angle: str
     clip: otio.schema.Clip  # the first clip of the shot (a chunked angle spans several)
+    last: otio.schema.Clip
 
 
 def picture_track(timeline: otio.schema.Timeline) -> otio.schema.Track | None:
@@ -41,19 +42,26 @@ def _angle(clip: otio.schema.Clip) -> str:
     return str(meta.get(clip).get("angle") or clip.name)
 
 
-def _continues(before: otio.schema.Clip, after: otio.schema.Clip) -> bool:
-    """The next clip carries on the same picture: the same file from the next frame, or the next
-    chunk of a chunked angle (the first clip runs to its file's end, the second starts at its file's start)."""
-    if _angle(before) != _angle(after) or not before.source_range or not after.source_range:
-        return False
-    before_end = before.source_range.end_time_exclusive()
-    if before.media_reference == after.media_reference or _url(before) == _url(after):
-        return bool(before_end == after.source_range.start_time)
+def _same_file(before: otio.schema.Clip, after: otio.schema.Clip) -> bool:
+    return _url(before) is not None and _url(before) == _url(after)
+
+
+def _next_chunk(before: otio.schema.Clip, after: otio.schema.Clip) -> bool:
+    """The next clip is the next chunk of a chunked angle: the first runs to its file's end, the
+    second starts at its file's start. One shot to a viewer, two clips on the track."""
     before_media, after_media = before.media_reference.available_range, after.media_reference.available_range
     return bool(
-        before_media is not None and after_media is not None
-        and before_end == before_media.end_time_exclusive() and after.source_range.start_time == after_media.start_time
+        _angle(before) == _angle(after) and not _same_file(before, after) and before.source_range and after.source_range
+        and before_media is not None and after_media is not None
+        and before.source_range.end_time_exclusive() == before_media.end_time_exclusive()
+        and after.source_range.start_time == after_media.start_time
     )
+
+
+def _through_edit(before: otio.schema.Clip, after: otio.schema.Clip) -> bool:
+    """A cut that changes nothing on screen: the same file carrying on from the next frame."""
+    return bool(_same_file(before, after) and before.source_range and after.source_range
+                and before.source_range.end_time_exclusive() == after.source_range.start_time)
 
 
 def _url(clip: otio.schema.Clip) -> str | None:
@@ -75,11 +83,11 @@ def shots(timeline: otio.schema.Timeline) -> list[Shot]:
         if not isinstance(item, otio.schema.Clip):
             previous = None
             continue
-        if previous is not None and found and _continues(previous, item):
+        if previous is not None and found and _next_chunk(previous, item):
             last = found[-1]
-            found[-1] = Shot(last.start, last.frames + length, last.angle, last.clip)
+            found[-1] = Shot(last.start, last.frames + length, last.angle, last.clip, item)
         else:
-            found.append(Shot(start, length, _angle(item), item))
+            found.append(Shot(start, length, _angle(item), item, item))
         previous = item
     return found
 
@@ -139,7 +147,8 @@ def qc_edit(timeline: otio.schema.Timeline, path: Path, cut: CutSettings | None 
         if before is None:
             continue
         if before.angle == shot.angle:
-            flag(f"cut from {shot.angle} to {shot.angle}: the same angle again (a jump cut)")
+            kind = "a through edit, no visible cut" if _through_edit(before.last, shot.clip) else "a jump cut"
+            flag(f"cut from {shot.angle} to {shot.angle}: the same angle again ({kind})")
         off = _off_beat(shot.start / rate, beats) * rate if beats else 0.0
         if abs(off) > 1.0 + 1e-6:
             flag(f"cut {abs(off):.1f} frames {'after' if off > 0 else 'before'} the beat")

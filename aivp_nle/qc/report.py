@@ -44,20 +44,20 @@ const ticks = JSON.parse(document.getElementById("saved-checklist").textContent)
 const key = "aivp-qc:" + ticks.report;
 const stored = JSON.parse(localStorage.getItem(key) || "null");
 const boxes = Array.from(document.querySelectorAll("input.check"));
-const current = () => Object.fromEntries(boxes.map(b => [b.name, b.checked]));
-function refresh() {
-  const state = current();
-  localStorage.setItem(key, JSON.stringify(state));
-  const done = Object.values(state).filter(Boolean).length;
-  document.getElementById("done").textContent = done + " of " + boxes.length + " checked";
-  const body = {report: ticks.report, items: state, saved: new Date().toISOString()};
+let saved = stored && (!ticks.saved || stored.saved > ticks.saved) ? stored : ticks;  // the newer ticks win
+function show() {
+  document.getElementById("done").textContent = boxes.filter(b => b.checked).length + " of " + boxes.length + " checked";
   const link = document.getElementById("save");
   if (link.href) URL.revokeObjectURL(link.href);
-  link.href = URL.createObjectURL(new Blob([JSON.stringify(body, null, 2)], {type: "application/json"}));
+  link.href = URL.createObjectURL(new Blob([JSON.stringify(saved, null, 2)], {type: "application/json"}));
 }
-const start = stored || ticks.items || {};
-boxes.forEach(b => { b.checked = Boolean(start[b.name]); b.addEventListener("change", refresh); });
-refresh();
+function tick() {
+  saved = {report: ticks.report, items: Object.fromEntries(boxes.map(b => [b.name, b.checked])), saved: new Date().toISOString()};
+  localStorage.setItem(key, JSON.stringify(saved));
+  show();
+}
+boxes.forEach(b => { b.checked = Boolean((saved.items || {})[b.name]); b.addEventListener("change", tick); });
+show();
 """
 
 
@@ -103,7 +103,7 @@ def _summary(reports: Sequence[QcReport]) -> str:
 def _checklist(saved: Checklist) -> str:
     sections: dict[str, list[str]] = {}
     for key, section, text in CHECKLIST:
-        sections.setdefault(section, []).append(f"<label><input type='checkbox' class='check' name='{key}'> {escape(text)}</label>")
+        sections.setdefault(section, []).append(f"<label><input type='checkbox' class='check' name='{key}' autocomplete='off'> {escape(text)}</label>")
     boxes = "".join(f"<fieldset><legend>{section}</legend>{''.join(items)}</fieldset>" for section, items in sections.items())
     data = json.dumps(saved.model_dump(mode="json")).replace("</", "<\\/")
     return (

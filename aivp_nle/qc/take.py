@@ -169,9 +169,10 @@ def audio(path: Path, info: MediaInfo, ff: FFmpeg) -> list[Finding]:
                      "-f", "null", "-"], f"measuring {path.name}'s audio", stderr=True).decode("utf-8", "replace")
     loudness = re.findall(r"I:\s+(-?[\d.]+|-inf) LUFS", stats)
     peaks = re.findall(r"Peak level dB:\s+(-?[\d.]+|-inf)", stats)
-    clipped = re.findall(r"Peak count:\s+(\d+)", stats)
-    if peaks and peaks[-1] != "-inf" and float(peaks[-1]) >= -0.01 and clipped and int(clipped[-1]) > 2:
-        found.append(Finding(check="audio", what=f"the audio clips ({clipped[-1]} samples at full scale)", severity="fail", action="regenerate"))
+    clipped = re.findall(r"Peak count:\s+([\d.]+)", stats)
+    peak = float(peaks[-1]) if peaks and peaks[-1] != "-inf" else -200.0
+    if peak > 0.0 or (peak >= -0.01 and clipped and int(float(clipped[-1])) > 2):  # over full scale, or flat tops at it
+        found.append(Finding(check="audio", what=f"the audio clips (peaks at {peak:+.1f} dBFS)", severity="fail", action="regenerate"))
     if not loudness or loudness[-1] == "-inf" or float(loudness[-1]) < -60:
         found.append(Finding(check="audio", what="the audio track is silent", severity="warn", action="check by eye"))
     elif abs(float(loudness[-1]) - LOUDNESS_TARGET) > 6:

@@ -19,6 +19,10 @@ FAULTS: dict[str, tuple[str, float, list[str]]] = {
     "freeze_2s_at_2s": ("[0:v]split[a][b];[a][b]freezeframes=first=48:last=95:replace=48[v]", 6, TAGS),
     "loops_every_3s": ("[0:v]trim=end_frame=72,loop=loop=2:size=72:start=0[v]", 9, TAGS),
     "flickers_from_2s": ("[0:v]eq=brightness='if(gte(t,2),0.12*mod(n,2),0)':eval=frame[v]", 6, TAGS),
+    # fine detail blurred on every other frame from 2 s: the texture swims
+    "crawls_from_2s": ("[0:v]boxblur=2:enable='gte(t,2)*mod(n,2)'[v]", 6, TAGS),
+    # six frames missing after frame 30, their time left empty: timestamps skip
+    "drops_6_frames_at_1s6": ("[0:v]select='not(between(n,30,35))'[v]", 6, [*TAGS, "-fps_mode", "passthrough"]),
     "mostly_black_from_1s": ("[0:v]drawbox=x=0:y=0:w=iw:h=ih*0.7:color=black:t=fill:enable='gte(t,1)'[v]", 6, TAGS),
     "hdr_tagged": ("[0:v]null[v]", 6,
                    ["-pix_fmt", "yuv420p10le", "-color_primaries", "bt2020", "-color_trc", "smpte2084", "-colorspace", "bt2020nc"]),

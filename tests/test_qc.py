@@ -53,6 +53,16 @@ def test_flicker_is_found_from_the_frame_it_starts(take: Callable[..., Path], ff
     assert finding.start == "01:00:02:00" and finding.severity == "fail"
 
 
+def test_texture_crawl_is_found_from_the_frame_it_starts(take: Callable[..., Path], ff: FFmpeg) -> None:
+    (finding,) = _found(take("crawls_from_2s"), ff, "crawl")
+    assert finding.start in {"01:00:02:00", "01:00:02:01"} and finding.action == "regenerate"
+
+
+def test_dropped_frames_are_found_where_the_timestamps_skip(take: Callable[..., Path], ff: FFmpeg) -> None:
+    (finding,) = _found(take("drops_6_frames_at_1s6"), ff, "pacing")
+    assert finding.start == "01:00:01:06" and "6 dropped" in finding.what and finding.action == "repair"
+
+
 def test_a_mostly_black_picture_is_flagged_before_it_macroblocks_on_upload(take: Callable[..., Path], ff: FFmpeg) -> None:
     (finding,) = _found(take("mostly_black_from_1s"), ff, "black")
     assert (finding.start, finding.end) == ("01:00:01:00", "01:00:06:00") and finding.action == "repair"
@@ -79,7 +89,8 @@ def test_each_fault_is_the_only_thing_found_in_its_take(take: Callable[..., Path
     expected = {
         "every_5th_duplicated": {"pacing"}, "freeze_2s_at_2s": {"freeze"}, "loops_every_3s": {"loop"},
         "flickers_from_2s": {"flicker"}, "mostly_black_from_1s": {"black"}, "hdr_tagged": {"conform"},
-        "twelve_seconds": {"duration"},
+        "twelve_seconds": {"duration"}, "crawls_from_2s": {"crawl"},
+        "drops_6_frames_at_1s6": {"pacing", "conform"},  # and the rate is variable now
     }
     found = {name: {f.check for f in qc_take(take(name), ff=ff).findings} for name in expected}
     assert found == expected

@@ -96,8 +96,9 @@ def _eventually(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
 def test_the_report_opens_from_disk_with_every_image_loaded(browser: Any, report: tuple[Path, str]) -> None:
     page, _ = report
     browser.get(page.as_uri())
-    images = browser.execute_script("return Array.from(document.images).map(i => [i.src, i.complete && i.naturalWidth > 0])")
-    assert len(images) >= 3 and all(loaded for _, loaded in images), images
+    loaded = "return Array.from(document.images).map(i => [i.src, i.complete && i.naturalWidth > 0])"
+    assert _eventually(lambda: all(ok for _, ok in browser.execute_script(loaded)))
+    assert len(browser.execute_script(loaded)) >= 3
     shot = Path(os.environ.get("AIVP_SCREENSHOT_DIR", page.parent)) / "qc-report.png"
     browser.save_screenshot(str(shot))
     print(f"screenshot: {shot}")

@@ -68,7 +68,7 @@ def _findings_table(report: QcReport, pictures: Pictures) -> str:
     for index, finding in enumerate(report.findings):
         where = escape(" to ".join(t for t in (finding.start, finding.end) if t) or "whole clip")
         strip = pictures.strips.get(index)
-        picture = f"<img src='{escape(strip)}' alt='frames around {where}' loading='lazy'>" if strip else ""
+        picture = f"<img src='{escape(strip)}' alt='frames around {where}'>" if strip else ""
         rows.append(
             f"<tr><td class='{finding.severity}'>{finding.severity}</td><td>{escape(finding.check)}</td><td>{where}</td>"
             f"<td>{escape(finding.what)}{picture}</td><td>{escape(finding.action)}</td></tr>"

@@ -23,7 +23,7 @@ else:  # pragma: no cover - Python 3.10
 
 __all__ = [
     "AngleSettings", "AudioSettings", "BeatSettings", "ConformTarget", "CutSettings", "DeliveryPreset",
-    "WatchSettings",
+    "LipSyncSettings", "WatchSettings",
     "GrainSettings", "ProjectConfig", "checked", "dump_config", "load_config",
 ]
 
@@ -86,12 +86,32 @@ class BeatSettings(_Section):
 
 
 class AudioSettings(_Section):
+    """The song and its stems. The edit plays the mix, or `play = "stems"`: instrumental + vocals
+    recombined (the handbook's way); the other tracks stay in the timeline, muted."""
+
     song: str | None = Field(default=None, description="the song, relative to the project; default: the one audio file in 04_Audio that is not a stem")
     beats_from: str | None = Field(default=None, description="the audio to track beats on; default: a drums stem, else an instrumental one, else the song")
+    vocals: str | None = Field(default=None, description="the isolated vocal stem; default: the file in 04_Audio named vocals/vocal/acapella")
+    instrumental: str | None = Field(default=None, description="the instrumental stem; default: the file named instrumental/inst/karaoke")
+    play: Literal["mix", "stems"] = Field(default="mix", description="what the edit plays: the mix, or instrumental + vocals")
+    mix_db: float = Field(default=0.0, ge=-60.0, le=12.0, description="level of the mix track, dB")
+    vocals_db: float = Field(default=0.0, ge=-60.0, le=12.0, description="level of the vocal track, dB")
+    instrumental_db: float = Field(default=0.0, ge=-60.0, le=12.0, description="level of the instrumental track, dB")
+
+
+class LipSyncSettings(_Section):
+    """The close-up while the singer sings: sung phrases from the vocal stem put a lip-sync angle on screen."""
+
+    enabled: bool = Field(default=True, description="cut to lip-sync angles on sung phrases when there are both")
+    min_phrase: float = Field(default=1.0, ge=0.1, le=60.0, description="shortest sung phrase, seconds, that earns a lip-sync shot")
+    every: int | None = Field(default=None, ge=1, le=64, description="beats per shot inside a long phrase; default: cut.every")
+    threshold_db: float = Field(default=-30.0, ge=-80.0, le=-3.0, description="sung when the vocal is this loud against its loudest, dB")
 
 
 class AngleSettings(_Section):
     offset: float = Field(default=0.0, ge=-600.0, le=600.0, description="seconds this take runs ahead of the song")
+    lipsync: bool | None = Field(default=None, description="a lip-synced take; default: its name ends in lipsync, or `aivp mark` says so")
+    source: str | None = Field(default=None, description="the angle a lip-synced take was made from; default: its name before -lipsync")
 
 
 class WatchSettings(_Section):
@@ -143,6 +163,7 @@ class ProjectConfig(_Section):
     cut: CutSettings = CutSettings()
     beats: BeatSettings = BeatSettings()
     audio: AudioSettings = AudioSettings()
+    lipsync: LipSyncSettings = LipSyncSettings()
     angles: dict[str, AngleSettings] = {}
     delivery: tuple[DeliveryPreset, ...] = DEFAULT_DELIVERY
     watch: WatchSettings = WatchSettings()

@@ -21,6 +21,7 @@ from .edit.inputs import require_common_rate
 from .errors import ConfigError
 from .ffmpeg import FFmpeg, locate
 from .files import next_version
+from .music_video import LipSyncReport, lipsync_angles, lipsync_plan, require_lipsync_rate, sound_tracks
 from .probe import probe
 from .project import Project, TakeFile
 from .timelines import save_timeline
@@ -41,6 +42,7 @@ class BuildResult:
     multicam: Path
     beatcut: Path
     timeline: otio.schema.Timeline
+    lipsync: LipSyncReport = LipSyncReport()
 
 
 def _unique_names(takes: Sequence[TakeFile]) -> list[str]:
@@ -128,16 +130,30 @@ def beat_options(settings: BeatSettings, root: Path) -> BeatOptions:
 
 
 def build_project(project: Project, ff: FFmpeg | None = None) -> BuildResult:
-    """Rebuild 06_Edit/multicam.otio and add a new 06_Edit/beatcut_vNNN.otio (never overwritten)."""
+    """Rebuild 06_Edit/multicam.otio and add a new 06_Edit/beatcut_vNNN.otio (never overwritten).
+
+    With a vocal stem and lip-synced takes, the cut follows the singer (see `music_video`); with
+    stems, the mix and the stems each get an audio track."""
+    ff = ff or locate()
     config = project.config
     offsets = {name: angle.offset for name, angle in config.angles.items()}
-    inputs, _ = gather_inputs(
-        project.latest_takes(), project.song(), config.conform.fps, offsets, project.grain_asset(),
+    takes = project.latest_takes()
+    singers = lipsync_angles(takes, config)
+    require_lipsync_rate(takes, singers, config.conform.fps, ff)  # before the general refusal: the handbook's reason
+    inputs, rate = gather_inputs(
+        takes, project.song(), config.conform.fps, offsets, project.grain_asset(),
         beat_options(config.beats, project.root), project.beat_audio(), ff, project.chunk_manifest(),
     )
-    multicam = build_multicam(inputs.angles, inputs.song, inputs.beats, config.conform, inputs.grain, config.grain)
+    sound = sound_tracks(project, inputs.song, ff)
+    lipsync = lipsync_plan(project, takes, rate, ff)
+    phrases = lipsync.cut.phrases if lipsync.cut else ()
+    multicam = build_multicam(
+        inputs.angles, inputs.song, inputs.beats, config.conform, inputs.grain, config.grain,
+        sound=sound, phrases=phrases, lipsync=singers,
+    )
     beatcut = build_beatcut(
-        inputs.angles, inputs.song, inputs.beats, config.conform, config.cut, inputs.grain, config.grain
+        inputs.angles, inputs.song, inputs.beats, config.conform, config.cut, inputs.grain, config.grain,
+        sound=sound, lipsync=lipsync.cut,
     )
     multicam_path = save_timeline(multicam, project.edit_dir / "multicam.otio", replace=True)
 
@@ -146,4 +162,4 @@ def build_project(project: Project, ff: FFmpeg | None = None) -> BuildResult:
         return save_timeline(beatcut, path)
 
     beatcut_path = next_version(project.edit_dir, "beatcut", ".otio", save_as_version)
-    return BuildResult(multicam=multicam_path, beatcut=beatcut_path, timeline=beatcut)
+    return BuildResult(multicam=multicam_path, beatcut=beatcut_path, timeline=beatcut, lipsync=lipsync)

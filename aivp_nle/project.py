@@ -114,6 +114,17 @@ class Project:
             '[audio] song = "04_Audio/NAME"'
         )
 
+    def stem(self, kind: str) -> Path | None:
+        """The vocals or instrumental stem: named in aivp.toml, else the one file in 04_Audio whose name says so."""
+        named = {"vocals": self.config.audio.vocals, "instrumental": self.config.audio.instrumental}.get(kind)
+        if named:
+            return self.path(named)
+        found = [p for p in media_files(self.audio_dir, AUDIO_SUFFIXES) if _stem_kind(p) == kind]
+        if len(found) > 1:
+            names = ", ".join(p.name for p in found)
+            raise ConfigError(f"{self.audio_dir}: several {kind} stems ({names}); name one in {CONFIG_NAME}: [audio] {kind} = \"04_Audio/NAME\"")
+        return found[0] if found else None
+
     def beat_audio(self) -> Path:
         """What the beats are tracked on: a drums stem beats an instrumental one beats the full mix."""
         if self.config.audio.beats_from:

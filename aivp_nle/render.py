@@ -3,7 +3,7 @@
 The picture is the enabled video tracks flattened top-down (the cut track over the angles, or
 the top angle of a multicam), gaps black; the grain track is blended over it with its recorded
 blend and opacity (`[footage][grain]blend`: the order an editor composites); the enabled audio
-tracks are the sound, so a take's own audio is never heard. Each clip is a frame-exact `trim` of
+tracks are the sound, each at its `gain_db` (so a take's own audio is never heard). Each clip is a frame-exact `trim` of
 its media at the timeline rate. Consecutive clips that continue one another (or wrap around a
 looped grain plate) share one decoder, so memory stays flat however many cuts the edit has.
 """
@@ -116,7 +116,7 @@ def render(
             grain = inputs.concat(list(_segments(track, rate, root, total)), fit="crop")
             picture = graph.filter([picture, grain], "blend", all_mode=blend[0], all_opacity=blend[1])
     sounds = [
-        inputs.concat_audio(list(_segments(t, rate, root, total)))
+        _level(inputs.concat_audio(list(_segments(t, rate, root, total))), float(meta.get(t).get("gain_db", 0.0)))
         for t in timeline.audio_tracks() if t.enabled and len(t)
     ]
     for name, values in chosen.finish:
@@ -140,6 +140,11 @@ def render(
         progress = (lambda done: on_progress(min(1.0, done / seconds))) if on_progress else None
         (ff or locate()).run_graph(command, f"rendering {timeline.name!r} to {output}", progress)
         return claim(scratch, output, replace=replace_existing)
+
+
+def _level(sound: Any, gain_db: float) -> Any:
+    """A track's level, as the timeline sets it (muted tracks are disabled and never reach here)."""
+    return sound.filter("volume", f"{gain_db:g}dB") if gain_db else sound
 
 
 def _grain_blend(track: otio.schema.Track) -> tuple[str, float]:

@@ -178,6 +178,14 @@ def build(project: Path) -> None:
     opened = open_project(project)
     result = build_project(opened)
     _warn_order([t.path for t in opened.latest_takes()], opened.config.conform.fps)
+    for sync in result.lipsync.syncs:
+        click.echo(sync.describe())
+    for warning in result.lipsync.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if result.lipsync.cut:
+        long_enough = [p for p in result.lipsync.cut.phrases if p.seconds >= result.lipsync.cut.min_phrase]
+        click.echo(f"sung phrases: {len(result.lipsync.cut.phrases)} ({len(long_enough)} long enough for a lip-sync shot), "
+                   f"lip-sync angles: {', '.join(sorted(result.lipsync.cut.angles))}")
     click.echo(f"wrote {result.multicam}")
     _report(result.timeline, result.beatcut)
 

@@ -14,7 +14,8 @@ from ..beats import BeatGrid
 from ..config import ConformTarget, CutSettings, GrainSettings
 from . import meta
 from .cuts import CutPlan, plan_cuts
-from .inputs import Angle, GrainAsset, Song, frames_in
+from .inputs import Angle, GrainAsset, Song, SongTrack, frames_in
+from .lipsync import LipSyncCut, plan_lipsync_cuts
 from .multicam import angle_clips, build_multicam
 
 __all__ = ["build_beatcut", "cut_times"]
@@ -38,21 +39,32 @@ def build_beatcut(
     grain: GrainAsset | None = None,
     grain_settings: GrainSettings | None = None,
     name: str = "beatcut",
+    sound: Sequence[SongTrack] = (),
+    lipsync: LipSyncCut | None = None,
 ) -> otio.schema.Timeline:
+    """The multicam plus its cut: on the beats, or (given lip-sync angles and sung phrases) the
+    lip-synced close-up on every phrase and the other angles between."""
     rate = float(conform.fps)
-    timeline = build_multicam(angles, song, beats, conform, grain, grain_settings, name)
-    plan = plan_cuts(
-        beats.beats, frames_in(song.seconds, rate), rate, [a.name for a in angles],
-        every=cut.every, min_shot=cut.min_shot, seed=cut.seed, downbeats=beats.downbeats,
-        pattern=cut.pattern, phrase_bars=cut.phrase_bars, energy=beats.energy, hero=cut.hero,
-    )
+    singers = lipsync.angles if lipsync else frozenset()
+    phrases = lipsync.phrases if lipsync else ()
+    timeline = build_multicam(angles, song, beats, conform, grain, grain_settings, name, sound, phrases, singers)
+    names, total = [a.name for a in angles], frames_in(song.seconds, rate)
+    follows_singer = lipsync is not None and bool(singers & set(names)) and bool(phrases)
+    if lipsync is not None and follows_singer:
+        plan = plan_lipsync_cuts(beats, total, rate, names, lipsync, cut)
+    else:
+        plan = plan_cuts(
+            beats.beats, total, rate, names, every=cut.every, min_shot=cut.min_shot, seed=cut.seed,
+            downbeats=beats.downbeats, pattern=cut.pattern, phrase_bars=cut.phrase_bars, energy=beats.energy, hero=cut.hero,
+        )
     for track in timeline.tracks:
         if meta.role_of(track) == meta.Role.ANGLE:
             track.enabled = False
     timeline.tracks.insert(len(angles), _cut_track(plan, angles))
     meta.put(
         timeline, edit="beatcut",
-        cut={**cut.model_dump(mode="json"), "shots": len(plan.shots), "max_snap_error_s": round(plan.max_snap_error, 6)},
+        cut={**cut.model_dump(mode="json"), "shots": len(plan.shots), "max_snap_error_s": round(plan.max_snap_error, 6),
+             "follows_singer": follows_singer},
     )
     return timeline
 

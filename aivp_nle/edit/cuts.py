@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ..errors import EditError
 
-__all__ = ["CutPlan", "Shot", "candidate_cuts", "loudest_phrase", "plan_cuts"]
+__all__ = ["CutPlan", "Shot", "candidate_cuts", "loudest_phrase", "min_shot_frames", "plan_cuts", "thin_cuts"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,25 @@ def loudest_phrase(beats: Sequence[float], downbeats: Sequence[float], energy: S
     return bars[best], bars[best + phrase_bars]
 
 
+def min_shot_frames(min_shot: float, rate: float) -> int:
+    return max(1, math.ceil(min_shot * rate - 1e-9))
+
+
+def thin_cuts(wanted: Sequence[float], rate: float, start: int, end: int, min_frames: int) -> tuple[list[int], float]:
+    """The wanted cuts (seconds) that land inside record frames (start, end) with no shot under
+    `min_frames`, snapped to the nearest frame; and the worst snapping error, in seconds."""
+    cuts: list[int] = []
+    worst = 0.0
+    last = start
+    for beat in wanted:
+        frame = math.floor(beat * rate + 0.5)
+        if frame - last >= min_frames and end - frame >= min_frames:
+            cuts.append(frame)
+            worst = max(worst, abs(frame / rate - beat))
+            last = frame
+    return cuts, worst
+
+
 def plan_cuts(
     beats: Sequence[float],
     total_frames: int,
@@ -116,16 +135,8 @@ def plan_cuts(
     section = loudest_phrase(beats, downbeats, energy, phrase_bars) if hero else None
     if section is not None:  # the hero phrase is one shot: cut at its edges, not inside
         wanted = sorted({t for t in wanted if not section[0] <= t < section[1]} | {section[0], section[1]})
-    min_frames = max(1, math.ceil(min_shot * rate - 1e-9))
-    cuts: list[int] = []
-    worst = 0.0
-    last = 0
-    for beat in wanted:
-        frame = math.floor(beat * rate + 0.5)
-        if frame - last >= min_frames and total_frames - frame >= min_frames:
-            cuts.append(frame)
-            worst = max(worst, abs(frame / rate - beat))
-            last = frame
+    min_frames = min_shot_frames(min_shot, rate)
+    cuts, worst = thin_cuts(wanted, rate, 0, total_frames, min_frames)
     bounds = [0, *cuts, total_frames]
     hero_shot = None
     if section is not None and hero is not None:

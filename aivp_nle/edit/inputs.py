@@ -16,7 +16,7 @@ import opentimelineio as otio
 from ..errors import EditError, RateMismatchError
 from ..probe import MediaInfo
 
-__all__ = ["Angle", "GrainAsset", "Piece", "Song", "frames_in", "require_coverage"]
+__all__ = ["Angle", "GrainAsset", "Piece", "Song", "SongTrack", "frames_in", "require_coverage"]
 
 CONFORM_HINT = "Conform it to the project rate first (re-export at that rate, or `aivp conform apply`); never mix rates"
 
@@ -110,6 +110,16 @@ class Song:
     def from_media(cls, info: MediaInfo) -> Song:
         audio = info.require_audio()
         return cls(path=info.path, seconds=audio.duration or info.duration)
+
+
+@dataclass(frozen=True)
+class SongTrack:
+    """One audio track of the edit: the mix or a stem, its level, and whether it plays."""
+
+    role: str  # meta.Role.SONG, VOCALS or INSTRUMENTAL
+    song: Song
+    gain_db: float = 0.0
+    enabled: bool = True
 
 
 @dataclass(frozen=True)

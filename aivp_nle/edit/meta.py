@@ -5,12 +5,14 @@ field for. What we write, by object:
 
 - timeline: ``{"edit": "multicam" | "beatcut", "conform": {fps, width, height, color,
   start_timecode}, "beats": {"bpm", "count"}, "cut": {"every", "min_shot", "seed", "shots",
-  "max_snap_error_s"}}`` (``cut`` on beat-cuts only);
-- track: ``{"role": "angle" | "cut" | "grain" | "song"}``, plus ``"angle"`` and ``"offset_frames"`` on angle tracks;
+  "max_snap_error_s", "follows_singer"}}`` (``cut`` on beat-cuts only);
+- track: ``{"role": "angle" | "cut" | "grain" | "song" | "vocals" | "instrumental"}``, plus ``"angle"``,
+  ``"offset_frames"`` and ``"lipsync"`` on angle tracks and ``"gain_db"`` on audio tracks (a muted one is disabled);
 - clip on an angle or cut track: ``{"angle": NAME}``;
 - clip on the grain track: ``{"role": "grain", "blend_mode": "overlay" | "soft_light" | "screen",
   "opacity": 0.0-1.0, "still": bool}``: the blend the editor or renderer applies over everything below;
-- marker: ``{"beat": index, "downbeat": bool, "time_s": exact seconds}``.
+- marker: ``{"beat": index, "downbeat": bool, "time_s": exact seconds}``, or for a sung phrase
+  ``{"phrase": index, "start_s", "end_s"}`` (a marker with a duration).
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ class Role:
     ANGLE = "angle"
     CUT = "cut"
     GRAIN = "grain"
-    SONG = "song"
+    SONG = "song"  # the mix
+    VOCALS = "vocals"
+    INSTRUMENTAL = "instrumental"
 
 
 def put(item: Any, **values: Any) -> None:

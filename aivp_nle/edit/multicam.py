@@ -14,7 +14,8 @@ from ..beats import BeatGrid
 from ..config import ConformTarget, GrainSettings
 from . import meta
 from .grain import grain_track
-from .inputs import Angle, GrainAsset, Song, frames_in, require_coverage
+from ..vocals import Phrase
+from .inputs import Angle, GrainAsset, Song, SongTrack, frames_in, require_coverage
 
 __all__ = ["angle_clips", "build_multicam"]
 
@@ -47,9 +48,14 @@ def angle_clips(angle: Angle, record_start: int, frames: int) -> list[otio.schem
     return clips
 
 
-def _song_track(song: Song, total_frames: int, rate: float) -> otio.schema.Track:
-    track = otio.schema.Track(name="Song", kind=otio.schema.TrackKind.Audio)
-    meta.put(track, role=meta.Role.SONG)
+TRACK_NAMES = {meta.Role.SONG: "Song", meta.Role.VOCALS: "Vocals", meta.Role.INSTRUMENTAL: "Instrumental"}
+
+
+def _song_track(spec: SongTrack, total_frames: int, rate: float) -> otio.schema.Track:
+    song = spec.song
+    track = otio.schema.Track(name=TRACK_NAMES.get(spec.role, spec.role.title()), kind=otio.schema.TrackKind.Audio)
+    track.enabled = spec.enabled
+    meta.put(track, role=spec.role, gain_db=spec.gain_db)
     clip = otio.schema.Clip(
         name=song.path.name,
         media_reference=otio.schema.ExternalReference(
@@ -82,6 +88,21 @@ def _beat_markers(beats: BeatGrid, total_frames: int, rate: float) -> list[otio.
     return markers
 
 
+def _phrase_markers(phrases: Sequence[Phrase], total_frames: int, rate: float) -> list[otio.schema.Marker]:
+    markers = []
+    for index, phrase in enumerate(phrases):
+        start = round(phrase.start * rate)
+        if start >= total_frames:
+            break
+        marker = otio.schema.Marker(
+            name=f"sung {index + 1}", marked_range=_frames(start, max(1, min(total_frames, round(phrase.end * rate)) - start), rate),
+            color=otio.schema.MarkerColor.PURPLE,
+        )
+        meta.put(marker, phrase=index, start_s=phrase.start, end_s=phrase.end)
+        markers.append(marker)
+    return markers
+
+
 def build_multicam(
     angles: Sequence[Angle],
     song: Song,
@@ -90,8 +111,12 @@ def build_multicam(
     grain: GrainAsset | None = None,
     grain_settings: GrainSettings | None = None,
     name: str = "multicam",
+    sound: Sequence[SongTrack] = (),
+    phrases: Sequence[Phrase] = (),
+    lipsync: frozenset[str] = frozenset(),
 ) -> otio.schema.Timeline:
-    """Angle tracks bottom to top in the given order, the grain above them, the song below."""
+    """Angle tracks bottom to top in the given order, the grain above them, the song (or its mix and
+    stems, each on its own track) below; beats and sung phrases as markers."""
     rate = float(conform.fps)
     total = frames_in(song.seconds, rate)
     require_coverage(angles, total)
@@ -104,11 +129,12 @@ def build_multicam(
     )
     for angle in angles:
         track = otio.schema.Track(name=angle.name, kind=otio.schema.TrackKind.Video)
-        meta.put(track, role=meta.Role.ANGLE, angle=angle.name, offset_frames=angle.offset)
+        meta.put(track, role=meta.Role.ANGLE, angle=angle.name, offset_frames=angle.offset, lipsync=angle.name in lipsync)
         track.extend(angle_clips(angle, 0, total))
         timeline.tracks.append(track)
     if grain is not None:
         timeline.tracks.append(grain_track(grain, total, rate, grain_settings or GrainSettings()))
-    timeline.tracks.append(_song_track(song, total, rate))
-    timeline.tracks.markers.extend(_beat_markers(beats, total, rate))
+    for spec in sound or (SongTrack(meta.Role.SONG, song),):
+        timeline.tracks.append(_song_track(spec, total, rate))
+    timeline.tracks.markers.extend(_beat_markers(beats, total, rate) + _phrase_markers(phrases, total, rate))
     return timeline

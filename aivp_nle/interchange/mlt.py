@@ -117,6 +117,11 @@ class _Writer:
                 )
             else:
                 ET.SubElement(playlist, "blank", length=str(frames))
+        gain = float(meta.get(track).get("gain_db", 0.0))
+        if track.kind == otio.schema.TrackKind.Audio and gain:  # the track's level, as the timeline sets it
+            level = ET.SubElement(playlist, "filter", id=f"level{index}")
+            _prop(level, "mlt_service", "volume")
+            _prop(level, "level", f"{gain:g}")
         return playlist.get("id", "")
 
     def _bin(self) -> None:

@@ -1,0 +1,153 @@
+"""The handbook's lip-sync workflow, applied to a project: stems on their own tracks, lip-synced
+takes found and checked, the sung phrases that steer the cut.
+
+Which takes are lip-synced: `[angles.NAME] lipsync = true` in aivp.toml, else a name ending in
+"lipsync" (`red-lipsync_v001.mp4`), else `aivp mark TAKE lipsync`. Each is checked three ways:
+its own audio against the vocal stem (the offset, in milliseconds, with a confidence), its frame
+rate (fixed before lip sync: a take at another rate is refused, not conformed), and its order
+(made after its source take was upscaled: lip sync last).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .config import ProjectConfig
+from .edit import LipSyncCut, SongTrack, meta
+from .edit.inputs import Song
+from .errors import RateMismatchError
+from .ffmpeg import FFmpeg
+from .history import read_history
+from .probe import probe
+from .project import Project, TakeFile
+from .vocals import SyncMeasure, measure_offset, sung_phrases
+
+__all__ = [
+    "LipSyncReport", "SyncCheck", "lipsync_angles", "lipsync_plan", "order_flags", "require_lipsync_rate", "sound_tracks",
+    "source_angle",
+]
+
+_LIPSYNC_NAME = re.compile(r"^(?P<source>.+?)[-_ ]lip-?sync(ed)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class SyncCheck:
+    angle: str
+    measured: SyncMeasure
+    expected: float  # the offset the project gives the angle, seconds
+    rate: int
+
+    @property
+    def off_frames(self) -> float:
+        return (self.measured.offset - self.expected) * self.rate
+
+    def describe(self) -> str:
+        milliseconds = round(1000 * self.measured.offset, 1) + 0.0  # never "-0.0"
+        return (f"lip sync {self.angle}: its audio sits {milliseconds:+.1f} ms from the vocal stem "
+                f"(confidence {self.measured.confidence:.2f})")
+
+    def warning(self) -> str | None:
+        """More than half a frame from the offset the project gives it: the mouth will read late or early."""
+        if self.measured.confidence < 0.3:
+            return (f"lip sync {self.angle}: its audio hardly matches the vocal stem (confidence {self.measured.confidence:.2f}); "
+                    "is it the lip-synced take, synced to this vocal? Its offset could not be checked")
+        if abs(self.off_frames) <= 0.5:
+            return None
+        return (f"lip sync {self.angle} is {abs(self.off_frames):.1f} frames from the project's offset "
+                f"({1000 * self.expected:+.1f} ms): set [angles.{self.angle}] offset = {self.measured.offset:.4f} in aivp.toml")
+
+
+def source_angle(name: str, config: ProjectConfig) -> str | None:
+    settings = config.angles.get(name)
+    if settings and settings.source:
+        return settings.source
+    match = _LIPSYNC_NAME.match(name)
+    return match["source"] if match else None
+
+
+def lipsync_angles(takes: Sequence[TakeFile], config: ProjectConfig) -> frozenset[str]:
+    found = set()
+    for take in takes:
+        settings = config.angles.get(take.angle)
+        if settings is not None and settings.lipsync is not None:
+            marked = settings.lipsync
+        else:
+            marked = bool(_LIPSYNC_NAME.match(take.angle)) or bool(read_history(take.path).times("lipsync"))
+        if marked:
+            found.add(take.angle)
+    return frozenset(found)
+
+
+def sound_tracks(project: Project, song: Song, ff: FFmpeg) -> tuple[SongTrack, ...]:
+    """The mix, plus the vocal and instrumental stems when both are there; what plays is `[audio] play`."""
+    audio = project.config.audio
+    vocals, instrumental = project.stem("vocals"), project.stem("instrumental")
+    if vocals is None or instrumental is None:
+        return (SongTrack(meta.Role.SONG, song, audio.mix_db),)
+    stems = audio.play == "stems"
+    return (
+        SongTrack(meta.Role.SONG, song, audio.mix_db, enabled=not stems),
+        SongTrack(meta.Role.INSTRUMENTAL, Song.from_media(probe(instrumental, ff)), audio.instrumental_db, enabled=stems),
+        SongTrack(meta.Role.VOCALS, Song.from_media(probe(vocals, ff)), audio.vocals_db, enabled=stems),
+    )
+
+
+def require_lipsync_rate(takes: Sequence[TakeFile], singers: frozenset[str], rate: int, ff: FFmpeg) -> None:
+    """A lip-synced take at another rate cannot be conformed after the fact: refuse it with the handbook's order."""
+    for take in takes:
+        video = probe(take.path, ff).video if take.angle in singers else None
+        if video is not None and video.frame_rate != rate:
+            raise RateMismatchError(
+                take.path, f"is lip-synced at {float(video.frame_rate):g} fps, not the project's {rate}",
+                "Fix the frame rate before lip sync: conform its source take, then lip-sync it again",
+            )
+
+
+def order_flags(takes: Sequence[TakeFile], singers: frozenset[str], config: ProjectConfig) -> list[str]:
+    """Lip-synced takes made before their source take was upscaled (the handbook: lip sync last)."""
+    by_angle = {take.angle: take.path for take in takes}
+    flags = []
+    for take in takes:
+        source = by_angle.get(source_angle(take.angle, config) or "") if take.angle in singers else None
+        upscaled = read_history(source).times("upscaled") if source else []
+        if not upscaled:
+            continue
+        made = read_history(take.path).times("lipsync") or [datetime.fromtimestamp(take.path.stat().st_mtime, timezone.utc)]
+        if max(made) < max(upscaled):  # the newest lip sync came before the newest upscale
+            flags.append(f"{take.path.name} was lip-synced before {source.name if source else ''} was upscaled: "
+                         "lip sync comes last; lip-sync the upscaled take again")
+    return flags
+
+
+@dataclass(frozen=True)
+class LipSyncReport:
+    """What the build measured of the lip-synced takes, and what it warns of."""
+
+    cut: LipSyncCut | None = None
+    syncs: tuple[SyncCheck, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+def lipsync_plan(project: Project, takes: Sequence[TakeFile], rate: int, ff: FFmpeg) -> LipSyncReport:
+    """The phrases and lip-sync angles for the cut, each lip-synced take's measured sync, the order broken."""
+    config = project.config
+    singers = lipsync_angles(takes, config)
+    if not singers:
+        return LipSyncReport()
+    warnings = order_flags(takes, singers, config)
+    vocals = project.stem("vocals")
+    if vocals is None:
+        return LipSyncReport(warnings=(*warnings, "lip-synced takes but no vocal stem in 04_Audio: cut on the beats only"))
+    syncs = []
+    for take in takes:
+        if take.angle in singers and probe(take.path, ff).audio:
+            expected = config.angles[take.angle].offset if take.angle in config.angles else 0.0
+            syncs.append(SyncCheck(take.angle, measure_offset(take.path, vocals, expected, ff=ff), expected, rate))
+    warnings += [w for w in (s.warning() for s in syncs) if w]
+    settings = config.lipsync
+    cut = LipSyncCut(singers, tuple(sung_phrases(vocals, settings.threshold_db, ff)), settings.min_phrase, settings.every)
+    return LipSyncReport(cut if settings.enabled else None, tuple(syncs), tuple(warnings))

@@ -106,13 +106,15 @@ def test_the_report_opens_from_disk_with_every_image_loaded(browser: Any, report
 
 def test_ticks_survive_a_reload_and_save_back_into_the_project(browser: Any, report: tuple[Path, str], project: Path, tmp_path: Path) -> None:
     page, _ = report
-    browser.get(page.as_uri())
-    browser.execute_script("localStorage.clear()")
-    browser.get(page.as_uri())
+    browser.get(page.as_uri())  # a new browser profile: no ticks stored yet
     browser.find_element("css selector", "input[name=teeth]").click()
     assert _eventually(lambda: browser.find_element("id", "done").text == "1 of 11 checked")
-    browser.refresh()
-    assert _eventually(lambda: browser.find_element("css selector", "input[name=teeth]").is_selected())
+
+    def reopened_ticked() -> bool:  # the browser stores a page's localStorage a moment after the script writes it
+        browser.refresh()
+        return bool(browser.find_element("css selector", "input[name=teeth]").is_selected())
+
+    assert _eventually(reopened_ticked)
     browser.find_element("id", "save").click()
     saved = tmp_path / "checklist.json"
     assert _eventually(saved.is_file)

@@ -14,7 +14,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 
 from .config import ProjectConfig
 from .edit import LipSyncCut, SongTrack, meta

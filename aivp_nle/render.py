@@ -116,7 +116,7 @@ def render(
             grain = inputs.concat(list(_segments(track, rate, root, total)), fit="crop")
             picture = graph.filter([picture, grain], "blend", all_mode=blend[0], all_opacity=blend[1])
     sounds = [
-        _level(inputs.concat_audio(list(_segments(t, rate, root, total))), float(meta.get(t).get("gain_db", 0.0)))
+        _level(inputs.concat_audio(list(_segments(t, rate, root, total))), meta.gain_db(t))
         for t in timeline.audio_tracks() if t.enabled and len(t)
     ]
     for name, values in chosen.finish:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from aivp_nle.edit import LipSyncCut, meta, plan_lipsync_cuts
 from aivp_nle.errors import RateMismatchError
 from aivp_nle.ffmpeg import FFmpeg
 from aivp_nle.history import mark
-from aivp_nle.interchange import export_edit
+from aivp_nle.interchange import export_edit, import_edit
 from aivp_nle.music_video import order_flags
 from aivp_nle.pipeline import build_project
 from aivp_nle.project import Project, TakeFile, add_file, init_project, open_project
@@ -28,6 +29,7 @@ from aivp_nle.qc.edit import shots
 from aivp_nle.render import render
 from aivp_nle.timelines import load_timeline
 from aivp_nle.vocals import Phrase, measure_offset, sung_phrases
+from tests.interchange_checks import DTD
 from tests.lipsync_media import PHRASES, make_lipsync_take, make_stems
 
 RATE = 24
@@ -142,6 +144,40 @@ def test_melt_plays_the_exported_mlt_at_the_same_levels(stems_played: Project, s
                    check=True, capture_output=True, timeout=120)
     assert _level(heard, SUNG, ff) / _level(stems["vocals"], SUNG, ff) == pytest.approx(0.5, rel=0.05)
     assert _level(heard, GAP, ff) < 0.002
+
+
+def _fcpxml_sound(path: Path) -> dict[int, set[tuple[str | None, str | None]]]:
+    """Audio lane -> the (enabled, level) of its clips, as Final Cut reads them."""
+    sound: dict[int, set[tuple[str | None, str | None]]] = {}
+    for clip in ET.parse(path).getroot().iter("asset-clip"):
+        lane = int(clip.get("lane", "0"))
+        if lane < 0:
+            volume = clip.find("adjust-volume")
+            sound.setdefault(lane, set()).add((clip.get("enabled"), volume.get("amount") if volume is not None else "0dB"))
+    return sound
+
+
+def test_final_cut_gets_the_levels_and_the_muted_mix(stems_played: Project, tmp_path: Path) -> None:
+    edit = stems_played.newest_edit()
+    assert edit is not None
+    (exported,) = export_edit(load_timeline(edit), tmp_path / "edit.fcpxml", media_root=edit.parent)
+    assert _fcpxml_sound(exported) == {-1: {("0", "0dB")}, -2: {("1", "-60dB")}, -3: {("1", "-6dB")}}
+    assert len(import_edit(exported).audio_tracks()) == 3  # and a stock reader still takes it
+    if DTD.exists():
+        from lxml import etree
+
+        assert etree.DTD(str(DTD)).validate(etree.parse(str(exported)))
+
+
+def test_premiere_xml_gets_the_levels_as_linear_gain_and_the_muted_mix(stems_played: Project, tmp_path: Path) -> None:
+    edit = stems_played.newest_edit()
+    assert edit is not None
+    (exported,) = export_edit(load_timeline(edit), tmp_path / "edit.xml", to="fcp7", media_root=edit.parent)
+    tracks = ET.parse(exported).getroot().findall(".//sequence/media/audio/track")
+    levels = [{round(float(v.text or "nan"), 4) for v in t.iterfind("clipitem/filter/effect[effectid='audiolevels']/parameter/value")} for t in tracks]
+    assert [t.findtext("enabled") for t in tracks] == ["FALSE", None, None]  # the mix muted, the stems heard
+    assert levels[0] == set() and levels[1] == {0.001} and levels[2] == {0.5012}  # -60 and -6 dB
+    assert len(import_edit(exported).audio_tracks()) == 3
 
 
 def test_build_reports_each_lipsync_offset_and_warns_past_half_a_frame(

@@ -15,14 +15,17 @@ import pytest
 from click.testing import CliRunner
 
 from aivp_nle.cli import main
+from aivp_nle.config import ProjectConfig
+from aivp_nle.ffmpeg import FFmpeg
 from aivp_nle.pipeline import build_project
-from aivp_nle.project import Project, add_file, init_project
+from aivp_nle.project import Project, add_file, init_project, open_project
 from aivp_nle.resolve import bridge
 from aivp_nle.resolve.install import install_scripts, scripts_folder
-from aivp_nle.resolve.plan import ACTIONS, ResolvePlan
+from aivp_nle.resolve.plan import ACTIONS, AudioLevel, ResolvePlan
 from aivp_nle.resolve.planner import plan_for_project, write_plan
 
 from . import fake_resolve as fakes
+from .lipsync_media import make_stems
 from .lua_resolve import LUA, run_lua
 
 
@@ -57,8 +60,6 @@ def project(home: Path, tmp_path_factory: pytest.TempPathFactory, angles: list[P
     (project.edit_dir / "assets").mkdir()
     (project.edit_dir / "assets" / "film_grain.mp4").write_bytes(grain.read_bytes())
     (project.root / "aivp.toml").write_text('[grain]\nasset = "06_Edit/assets/film_grain.mp4"\n')
-    from aivp_nle.project import open_project
-
     project = open_project(project.root)
     build_project(project)
     return project
@@ -334,3 +335,43 @@ def test_the_bridge_type_checks_against_fusionscript_stubs() -> None:
     package = Path(__file__).resolve().parent.parent / "aivp_nle"
     done = subprocess.run([sys.executable, "-m", "mypy", str(package)], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# --- the sound -----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def stems_project(home: Path, tmp_path_factory: pytest.TempPathFactory, angles: list[Path], ff: FFmpeg) -> Project:
+    """An edit that plays the stems (the vocal 6 dB down) and keeps the mix muted."""
+    project = init_project(tmp_path_factory.mktemp("stems") / "mv", ProjectConfig.model_validate({"audio": {"play": "stems", "vocals_db": -6.0}}))
+    for take in angles:
+        add_file(take, project.stage_dir("v1_exploration"), take.stem)
+    for stem in make_stems(tmp_path_factory.mktemp("stem_files"), ff).values():
+        add_file(stem, project.audio_dir, stem.stem)
+    project = open_project(project.root)
+    build_project(project, ff)
+    return project
+
+
+LEVEL_ASKED = "audio track 3 (Vocals) plays at -6 dB in the edit; Resolve's scripting cannot set a level: set that track's fader in the mixer"
+
+
+def test_resolve_mutes_the_sound_the_edit_does_not_play_and_is_told_each_level(stems_project: Project) -> None:
+    plan = plan_for_project(stems_project)
+    step = next(s for s in plan.steps if s.action == "import")
+    assert (step.disabled_audio, step.audio_levels) == ([1], [AudioLevel(track=3, name="Vocals", gain_db=-6.0)])
+    report, _, resolve = _run_python(plan.model_dump(mode="json"))
+    timeline = resolve.GetProjectManager().GetCurrentProject().GetCurrentTimeline()
+    assert [(timeline.GetTrackName("audio", i), timeline.GetIsTrackEnabled("audio", i)) for i in (1, 2, 3)] == [
+        ("Song", False), ("Instrumental", True), ("Vocals", True)]
+    assert report.problems == [LEVEL_ASKED]
+
+
+@pytest.mark.skipif(LUA is None, reason="no Lua interpreter")
+def test_the_lua_executor_mutes_and_asks_for_levels_the_same_way(stems_project: Project, home: Path) -> None:
+    plan = plan_for_project(stems_project)
+    write_plan(plan, stems_project)
+    _, python_studio, _ = _run_python(plan.model_dump(mode="json"))
+    lua_studio = fakes.Studio()
+    _, lua_report = run_lua(fakes.FakeResolve(lua_studio), home / ".aivp" / "resolve", list(ACTIONS))
+    assert _normal(lua_studio.calls) == _normal(python_studio.calls)
+    assert lua_report["problems"] == [LEVEL_ASKED]

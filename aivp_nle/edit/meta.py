@@ -52,6 +52,11 @@ def role_of(track: otio.schema.Track) -> str | None:
     return str(role) if role else None
 
 
+def gain_db(track: otio.schema.Track) -> float:
+    """The level an audio track plays at (0 dB when the builder set none)."""
+    return float(get(track).get("gain_db", 0.0))
+
+
 def timeline_rate(timeline: otio.schema.Timeline) -> float:
     """The working rate the timeline was built at (its conform settings), else its duration's rate."""
     fps = get(timeline).get("conform", {}).get("fps")

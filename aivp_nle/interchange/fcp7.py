@@ -5,6 +5,8 @@ mended where it falls short (each fix below says why):
 - it writes an empty `<format/>`; Resolve ignores an FCP7 sequence without a real format
   (OTIO issue 839), so the sequence format gets its size, rate and square pixels;
 - it drops track enabling, so our disabled angle tracks would all play: `<enabled>FALSE</enabled>`;
+- it drops audio levels: clip items of a track set to play louder or softer get the Audio Levels
+  filter (a linear gain, +12 dB at most, as Premiere and Resolve read it);
 - it loses blend and opacity: grain clip items get `<compositemode>` and an Opacity filter, the
   form Premiere and Resolve read;
 - it writes paths as given: media go in as percent-encoded file URLs, which Premiere requires
@@ -65,6 +67,14 @@ def _grain_blend(clipitem: ET.Element, mode: str, opacity: float) -> None:
             value=f"{opacity * 100:g}")
 
 
+def _audio_level(clipitem: ET.Element, gain_db: float) -> None:
+    effect = _sub(_sub(clipitem, "filter"), "effect")
+    _fields(effect, name="Audio Levels", effectid="audiolevels", effectcategory="audiolevels", effecttype="audiolevels",
+            mediatype="audio")
+    _fields(_sub(effect, "parameter"), parameterid="level", name="Level", valuemin=0, valuemax=3.98109,
+            value=f"{min(10 ** (gain_db / 20), 3.98109):.6g}")
+
+
 def to_fcp7(timeline: otio.schema.Timeline, root: Path) -> str:
     copy = timeline.deepcopy()
     for clip in copy.find_clips():
@@ -77,10 +87,11 @@ def to_fcp7(timeline: otio.schema.Timeline, root: Path) -> str:
     for track, element in zip([*copy.video_tracks(), *copy.audio_tracks()], track_elements):
         if not track.enabled:
             _sub(element, "enabled", "FALSE")
-        if meta.role_of(track) != meta.Role.GRAIN:
-            continue
         for clip, clipitem in zip(track.find_clips(), element.findall("clipitem")):
-            grain = meta.get(clip)
-            _grain_blend(clipitem, str(grain["blend_mode"]), float(grain["opacity"]))
+            if meta.role_of(track) == meta.Role.GRAIN:
+                grain = meta.get(clip)
+                _grain_blend(clipitem, str(grain["blend_mode"]), float(grain["opacity"]))
+            elif track.kind == otio.schema.TrackKind.Audio and meta.gain_db(track):
+                _audio_level(clipitem, meta.gain_db(track))
     ET.indent(tree)
     return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n' + ET.tostring(tree, encoding="unicode") + "\n"

@@ -6,7 +6,8 @@ asset `hasAudio="0"` and loses the grain's blend. Here the primary storyline is 
 the edit, and every track hangs from it on its own lane in stacking order (video lanes 1, 2, ...;
 audio lanes -1, -2, ...), so each NLE track comes back as a track. Clips of disabled tracks are
 `enabled="0"`; video clips use only their picture (`srcEnable="video"`); the grain carries
-`<adjust-blend mode="14 (Overlay)" amount="0.3"/>` (FCP's blend-mode numbers); beat markers sit on
+`<adjust-blend mode="14 (Overlay)" amount="0.3"/>` (FCP's blend-mode numbers), an audio track's level
+is `<adjust-volume amount="-3dB"/>` on each of its clips; beat markers sit on
 the gap at their record times; asset audio flags come from probing each file.
 """
 
@@ -104,6 +105,8 @@ def to_fcpxml(timeline: otio.schema.Timeline, root: Path, media: Mapping[Path, M
             grain = meta.get(clip)
             if grain.get("role") == meta.Role.GRAIN:
                 ET.SubElement(item, "adjust-blend", amount=f"{float(grain['opacity']):g}", mode=FCP_BLEND[str(grain["blend_mode"])])
+            if not video and meta.gain_db(track):
+                ET.SubElement(item, "adjust-volume", amount=f"{meta.gain_db(track):g}dB")
     for marker in timeline.tracks.markers:
         frame = round(marker.marked_range.start_time.rescaled_to(rate).value)
         ET.SubElement(gap, "marker", start=clock(start + frame), duration=clock(1), value=marker.name)

@@ -117,7 +117,7 @@ class _Writer:
                 )
             else:
                 ET.SubElement(playlist, "blank", length=str(frames))
-        gain = float(meta.get(track).get("gain_db", 0.0))
+        gain = meta.gain_db(track)
         if track.kind == otio.schema.TrackKind.Audio and gain:  # the track's level, as the timeline sets it
             level = ET.SubElement(playlist, "filter", id=f"level{index}")
             _prop(level, "mlt_service", "volume")

@@ -201,10 +201,20 @@ class Bridge:
             for index, name in enumerate(names, start=1):
                 if not timeline.SetTrackName(kind, index, name) or timeline.GetTrackName(kind, index) != name:
                     self.report.problem(f"{kind} track {index} is not named {name!r}")
-        for index in step["disabled_video"]:
-            timeline.SetTrackEnable("video", index, False)
-            if timeline.GetIsTrackEnabled("video", index) is not False:
-                self.report.problem(f"video track {index} is not confirmed off; switch it off by hand (it is an angle under the cut)")
+        off: tuple[tuple[TrackType, str, str], ...] = (
+            ("video", "disabled_video", "it is an angle under the cut"),
+            ("audio", "disabled_audio", "the edit does not play it"),
+        )
+        for kind, key, why in off:
+            for index in step.get(key, []):
+                timeline.SetTrackEnable(kind, index, False)
+                if timeline.GetIsTrackEnabled(kind, index) is not False:
+                    self.report.problem(f"{kind} track {index} is not confirmed off; switch it off by hand ({why})")
+        for level in step.get("audio_levels", []):
+            self.report.problem(
+                f"audio track {level['track']} ({level['name']}) plays at {float(level['gain_db']):+g} dB in the edit; "
+                "Resolve's scripting cannot set a level: set that track's fader in the mixer"
+            )
         self.report.ok(f"{len(step['video_items'])} video and {len(step['audio_names'])} audio tracks checked")
 
     def _set_grain(self, timeline: Timeline, grain: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
-    "ACTIONS", "BinMedia", "ConformStep", "GrainSpec", "ImportStep", "MarkerSpec", "MarkersStep",
+    "ACTIONS", "AudioLevel", "BinMedia", "ConformStep", "GrainSpec", "ImportStep", "MarkerSpec", "MarkersStep",
     "RenderJobSpec", "RendersStep", "ResolvePlan", "to_lua",
 ]
 
@@ -44,6 +44,12 @@ class GrainSpec(_Model):
     opacity: float  # 0-100, as Resolve's Opacity property counts
 
 
+class AudioLevel(_Model):
+    track: int  # 1-based audio track index in Resolve
+    name: str
+    gain_db: float  # Resolve's scripting has no level setter: the executors tell the user to set it
+
+
 class ImportStep(_Model):
     action: Literal["import"] = "import"
     bins: list[BinMedia]
@@ -54,6 +60,8 @@ class ImportStep(_Model):
     video_names: list[str]
     audio_names: list[str]
     disabled_video: list[int]  # 1-based indexes of tracks to switch off (the angles under a cut)
+    disabled_audio: list[int] = []  # the sound the edit does not play (the stems when it plays the mix, or the mix)
+    audio_levels: list[AudioLevel] = []  # the played tracks not at 0 dB
     grain: GrainSpec | None = None
 
 

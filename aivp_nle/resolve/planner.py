@@ -20,7 +20,7 @@ from ..project import Project
 from ..timelines import load_timeline
 from .bridge import plan_folder
 from .plan import (
-    BinMedia, ConformStep, GrainSpec, ImportStep, MarkerSpec, MarkersStep, RenderJobSpec, RendersStep, ResolvePlan,
+    AudioLevel, BinMedia, ConformStep, GrainSpec, ImportStep, MarkerSpec, MarkersStep, RenderJobSpec, RendersStep, ResolvePlan,
     to_lua,
 )
 
@@ -69,6 +69,11 @@ def _import_step(timeline: otio.schema.Timeline, project: Project, files: list[P
         video_names=[t.name for t in video],
         audio_names=[t.name for t in timeline.audio_tracks()],
         disabled_video=[i for i, t in enumerate(video, start=1) if not t.enabled],
+        disabled_audio=[i for i, t in enumerate(timeline.audio_tracks(), start=1) if not t.enabled],
+        audio_levels=[
+            AudioLevel(track=i, name=t.name, gain_db=meta.gain_db(t))
+            for i, t in enumerate(timeline.audio_tracks(), start=1) if t.enabled and meta.gain_db(t)
+        ],
         grain=GrainSpec(track=grain, opacity=round(opacity * 100, 3)) if grain else None,
     )
 

@@ -156,11 +156,21 @@ local function check_tracks(report, timeline, step)
       end
     end
   end
-  for _, index in ipairs(step.disabled_video) do
-    timeline:SetTrackEnable("video", index, false)
-    if timeline:GetIsTrackEnabled("video", index) ~= false then
-      problem(report, "video track " .. index .. " is not confirmed off; switch it off by hand (it is an angle under the cut)")
+  local off = {
+    { "video", step.disabled_video, "it is an angle under the cut" },
+    { "audio", step.disabled_audio or {}, "the edit does not play it" },
+  }
+  for _, kind in ipairs(off) do
+    for _, index in ipairs(kind[2]) do
+      timeline:SetTrackEnable(kind[1], index, false)
+      if timeline:GetIsTrackEnabled(kind[1], index) ~= false then
+        problem(report, kind[1] .. " track " .. index .. " is not confirmed off; switch it off by hand (" .. kind[3] .. ")")
+      end
     end
+  end
+  for _, level in ipairs(step.audio_levels or {}) do
+    problem(report, "audio track " .. level.track .. " (" .. level.name .. ") plays at " .. string.format("%+g", level.gain_db)
+      .. " dB in the edit; Resolve's scripting cannot set a level: set that track's fader in the mixer")
   end
   ok(report, #step.video_items .. " video and " .. #step.audio_names .. " audio tracks checked")
 end

@@ -21,7 +21,7 @@ from .ffmpeg import FFmpeg, locate, media_arg
 from .files import claim, hash_file, scratch_path, write_bytes
 from .probe import probe
 
-__all__ = ["Chunk", "ChunkManifest", "chunk_frames", "chunk_reference", "manifest_path", "read_manifest"]
+__all__ = ["Chunk", "ChunkManifest", "chunk_frames", "chunk_of", "chunk_reference", "manifest_path", "read_manifest"]
 
 CHUNK_ENCODE = ["-c:v", "libx264", "-preset", "fast", "-crf", "14", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "256k"]
 
@@ -50,6 +50,14 @@ class ChunkManifest(BaseModel):
 
     def chunk_named(self, name: str) -> Chunk | None:
         return next((c for c in self.chunks if c.name == name), None)
+
+
+def chunk_of(take_angle: str, manifest: ChunkManifest | None) -> tuple[str, Chunk | None]:
+    """The angle a generation belongs to and the chunk it was made from: `chunk02_red` is chunk02 of
+    the angle `red`; a name no chunk of the manifest claims is an angle of its own."""
+    shot, _, angle = take_angle.partition("_")
+    chunk = manifest.chunk_named(shot) if manifest and angle else None
+    return (angle, chunk) if chunk else (take_angle, None)
 
 
 def manifest_path(folder: Path, reference: Path) -> Path:

@@ -6,15 +6,21 @@ Which takes are lip-synced: `[angles.NAME] lipsync = true` in aivp.toml, else a 
 its own audio against the vocal stem (the offset, in milliseconds, with a confidence), its frame
 rate (fixed before lip sync: a take at another rate is refused, not conformed), and its order
 (made after its source take was upscaled: lip sync last).
+
+A performance longer than 10 s is generated in chunks (`chunk02_red-lipsync_v001.mp4`): each chunk
+is a take of its angle, checked against the vocal from the chunk's place in the song, and against
+the same chunk of its source angle for the order.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from pathlib import Path
 
+from .chunks import Chunk, ChunkManifest, chunk_of
 from .config import ProjectConfig
 from .edit import LipSyncCut, SongTrack, meta
 from .edit.inputs import Song
@@ -39,6 +45,11 @@ class SyncCheck:
     measured: SyncMeasure
     expected: float  # the offset the project gives the angle, seconds
     rate: int
+    chunk: str | None = None  # the chunk of the performance, when the angle was generated in chunks
+
+    @property
+    def take(self) -> str:
+        return f"{self.angle} ({self.chunk})" if self.chunk else self.angle
 
     @property
     def off_frames(self) -> float:
@@ -46,17 +57,17 @@ class SyncCheck:
 
     def describe(self) -> str:
         milliseconds = round(1000 * self.measured.offset, 1) + 0.0  # never "-0.0"
-        return (f"lip sync {self.angle}: its audio sits {milliseconds:+.1f} ms from the vocal stem "
+        return (f"lip sync {self.take}: its audio sits {milliseconds:+.1f} ms from the vocal stem "
                 f"(confidence {self.measured.confidence:.2f})")
 
     def warning(self) -> str | None:
         """More than half a frame from the offset the project gives it: the mouth will read late or early."""
         if self.measured.confidence < 0.3:
-            return (f"lip sync {self.angle}: its audio hardly matches the vocal stem (confidence {self.measured.confidence:.2f}); "
+            return (f"lip sync {self.take}: its audio hardly matches the vocal stem (confidence {self.measured.confidence:.2f}); "
                     "is it the lip-synced take, synced to this vocal? Its offset could not be checked")
         if abs(self.off_frames) <= 0.5:
             return None
-        return (f"lip sync {self.angle} is {abs(self.off_frames):.1f} frames from the project's offset "
+        return (f"lip sync {self.take} is {abs(self.off_frames):.1f} frames from the project's offset "
                 f"({1000 * self.expected:+.1f} ms): set [angles.{self.angle}] offset = {self.measured.offset:.4f} in aivp.toml")
 
 
@@ -68,16 +79,17 @@ def source_angle(name: str, config: ProjectConfig) -> str | None:
     return match["source"] if match else None
 
 
-def lipsync_angles(takes: Sequence[TakeFile], config: ProjectConfig) -> frozenset[str]:
+def lipsync_angles(takes: Sequence[TakeFile], config: ProjectConfig, manifest: ChunkManifest | None = None) -> frozenset[str]:
     found = set()
     for take in takes:
-        settings = config.angles.get(take.angle)
+        angle, _ = chunk_of(take.angle, manifest)
+        settings = config.angles.get(angle)
         if settings is not None and settings.lipsync is not None:
             marked = settings.lipsync
         else:
-            marked = bool(_LIPSYNC_NAME.match(take.angle)) or bool(read_history(take.path).times("lipsync"))
+            marked = bool(_LIPSYNC_NAME.match(angle)) or bool(read_history(take.path).times("lipsync"))
         if marked:
-            found.add(take.angle)
+            found.add(angle)
     return frozenset(found)
 
 
@@ -95,10 +107,12 @@ def sound_tracks(project: Project, song: Song, ff: FFmpeg) -> tuple[SongTrack, .
     )
 
 
-def require_lipsync_rate(takes: Sequence[TakeFile], singers: frozenset[str], rate: int, ff: FFmpeg) -> None:
+def require_lipsync_rate(
+    takes: Sequence[TakeFile], singers: frozenset[str], rate: int, ff: FFmpeg, manifest: ChunkManifest | None = None
+) -> None:
     """A lip-synced take at another rate cannot be conformed after the fact: refuse it with the handbook's order."""
     for take in takes:
-        video = probe(take.path, ff).video if take.angle in singers else None
+        video = probe(take.path, ff).video if chunk_of(take.angle, manifest)[0] in singers else None
         if video is not None and video.frame_rate != rate:
             raise RateMismatchError(
                 take.path, f"is lip-synced at {float(video.frame_rate):g} fps, not the project's {rate}",
@@ -106,12 +120,17 @@ def require_lipsync_rate(takes: Sequence[TakeFile], singers: frozenset[str], rat
             )
 
 
-def order_flags(takes: Sequence[TakeFile], singers: frozenset[str], config: ProjectConfig) -> list[str]:
-    """Lip-synced takes made before their source take was upscaled (the handbook: lip sync last)."""
-    by_angle = {take.angle: take.path for take in takes}
+def order_flags(
+    takes: Sequence[TakeFile], singers: frozenset[str], config: ProjectConfig, manifest: ChunkManifest | None = None
+) -> list[str]:
+    """Lip-synced takes made before their source take (the same chunk of it) was upscaled: the handbook
+    says lip sync last."""
+    placed = [(take, *chunk_of(take.angle, manifest)) for take in takes]
+    by_place = {(angle, chunk.name if chunk else None): take.path for take, angle, chunk in placed}
     flags = []
-    for take in takes:
-        source = by_angle.get(source_angle(take.angle, config) or "") if take.angle in singers else None
+    for take, angle, chunk in placed:
+        source_name = source_angle(angle, config) if angle in singers else None
+        source = by_place.get((source_name or "", chunk.name if chunk else None))
         upscaled = read_history(source).times("upscaled") if source else []
         if not upscaled:
             continue
@@ -133,20 +152,28 @@ class LipSyncReport:
 
 def lipsync_plan(project: Project, takes: Sequence[TakeFile], rate: int, ff: FFmpeg) -> LipSyncReport:
     """The phrases and lip-sync angles for the cut, each lip-synced take's measured sync, the order broken."""
-    config = project.config
-    singers = lipsync_angles(takes, config)
+    config, manifest = project.config, project.chunk_manifest()
+    singers = lipsync_angles(takes, config, manifest)
     if not singers:
         return LipSyncReport()
-    warnings = order_flags(takes, singers, config)
+    warnings = order_flags(takes, singers, config, manifest)
     vocals = project.stem("vocals")
     if vocals is None:
         return LipSyncReport(warnings=(*warnings, "lip-synced takes but no vocal stem in 04_Audio: cut on the beats only"))
     syncs = []
     for take in takes:
-        if take.angle in singers and probe(take.path, ff).audio:
-            expected = config.angles[take.angle].offset if take.angle in config.angles else 0.0
-            syncs.append(SyncCheck(take.angle, measure_offset(take.path, vocals, expected, ff=ff), expected, rate))
+        angle, chunk = chunk_of(take.angle, manifest)
+        if angle in singers and probe(take.path, ff).audio:
+            expected = config.angles[angle].offset if angle in config.angles else 0.0
+            syncs.append(_sync_check(take, angle, chunk, expected, vocals, rate, ff))
     warnings += [w for w in (s.warning() for s in syncs) if w]
     settings = config.lipsync
     cut = LipSyncCut(singers, tuple(sung_phrases(vocals, settings.threshold_db, ff)), settings.min_phrase, settings.every)
     return LipSyncReport(cut if settings.enabled else None, tuple(syncs), tuple(warnings))
+
+
+def _sync_check(take: TakeFile, angle: str, chunk: Chunk | None, expected: float, vocals: Path, rate: int, ff: FFmpeg) -> SyncCheck:
+    """A chunk's audio starts where the chunk starts in the song: measured from there, reported as the angle's offset."""
+    start = chunk.start_frame / rate if chunk else 0.0
+    measured = measure_offset(take.path, vocals, expected - start, ff=ff)
+    return SyncCheck(angle, replace(measured, offset=measured.offset + start), expected, rate, chunk.name if chunk else None)

@@ -14,7 +14,7 @@ import opentimelineio as otio
 
 from .beats import BeatGrid
 from .beats.analysis import BeatOptions, analyse
-from .chunks import Chunk, ChunkManifest
+from .chunks import Chunk, ChunkManifest, chunk_of
 from .config import BeatSettings, ConformTarget, CutSettings, GrainSettings
 from .edit import Angle, GrainAsset, Song, build_beatcut, build_multicam
 from .edit.inputs import require_common_rate
@@ -61,8 +61,7 @@ def _split_chunked(
     chunked: dict[str, list[tuple[TakeFile, Chunk]]] = {}
     whole = []
     for take in takes:
-        shot, _, angle = take.angle.partition("_")
-        chunk = manifest.chunk_named(shot) if manifest and angle else None
+        angle, chunk = chunk_of(take.angle, manifest)
         if chunk is None:
             whole.append(take)
         else:
@@ -137,12 +136,12 @@ def build_project(project: Project, ff: FFmpeg | None = None) -> BuildResult:
     ff = ff or locate()
     config = project.config
     offsets = {name: angle.offset for name, angle in config.angles.items()}
-    takes = project.latest_takes()
-    singers = lipsync_angles(takes, config)
-    require_lipsync_rate(takes, singers, config.conform.fps, ff)  # before the general refusal: the handbook's reason
+    takes, manifest = project.latest_takes(), project.chunk_manifest()
+    singers = lipsync_angles(takes, config, manifest)
+    require_lipsync_rate(takes, singers, config.conform.fps, ff, manifest)  # before the general refusal: the handbook's reason
     inputs, rate = gather_inputs(
         takes, project.song(), config.conform.fps, offsets, project.grain_asset(),
-        beat_options(config.beats, project.root), project.beat_audio(), ff, project.chunk_manifest(),
+        beat_options(config.beats, project.root), project.beat_audio(), ff, manifest,
     )
     sound = sound_tracks(project, inputs.song, ff)
     lipsync = lipsync_plan(project, takes, rate, ff)

@@ -85,7 +85,8 @@ def measure_offset(take: Path, vocals: Path, expected: float = 0.0, search: floa
     """Where the take's own audio matches the vocal stem, searched within `search` seconds of `expected`.
 
     Cross-correlation by FFT over the whole song, the peak refined between samples by a parabola:
-    at 16 kHz that resolves well under a millisecond."""
+    at 16 kHz that resolves well under a millisecond. The confidence compares the take's audio with
+    the part of the stem it lies over, so a 10 s chunk of a long song scores as a whole take does."""
     ff = ff or locate()
     heard, stem = decode_mono(take, RATE, ff).astype(np.float64), decode_mono(vocals, RATE, ff).astype(np.float64)
     size = 1 << int(np.ceil(np.log2(heard.size + stem.size)))
@@ -98,5 +99,7 @@ def measure_offset(take: Path, vocals: Path, expected: float = 0.0, search: floa
     before, peak, after = correlation[(best - 1) % size], correlation[best], correlation[(best + 1) % size]
     bend = before - 2 * peak + after
     shift = 0.5 * (before - after) / bend if bend < 0 else 0.0
-    norm = np.sqrt(np.sum(heard**2) * np.sum(stem**2)) or 1.0
+    heard_from = -int(lags[best])  # the stretch of the stem the take's audio lies over (a chunk covers a few seconds)
+    under = stem[max(0, heard_from) : max(0, heard_from + heard.size)]
+    norm = np.sqrt(np.sum(heard**2) * np.sum(under**2)) or 1.0
     return SyncMeasure(offset=float((lags[best] + shift) / RATE), confidence=round(float(max(0.0, peak / norm)), 3))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -15,11 +16,13 @@ from click.testing import CliRunner
 
 from aivp_nle.audio import decode_mono
 from aivp_nle.cli import main
+from aivp_nle import synth
 from aivp_nle.beats import BeatGrid
+from aivp_nle.chunks import Chunk, ChunkManifest, chunk_reference
 from aivp_nle.config import CutSettings, ProjectConfig
 from aivp_nle.edit import LipSyncCut, meta, plan_lipsync_cuts
 from aivp_nle.errors import RateMismatchError
-from aivp_nle.ffmpeg import FFmpeg
+from aivp_nle.ffmpeg import FFmpeg, media_arg
 from aivp_nle.history import mark
 from aivp_nle.interchange import export_edit, import_edit
 from aivp_nle.music_video import order_flags
@@ -80,16 +83,20 @@ def test_sung_phrases_are_found_from_the_vocal_stem_and_a_breath_is_not_one(stem
         assert abs(phrase.start - start) < 0.03 and abs(phrase.end - end) < 0.03
 
 
-def test_a_lipsync_angle_is_on_screen_for_every_phrase_long_enough_and_never_between(built: otio.schema.Timeline) -> None:
+def _singers_exactly_when_sung(timeline: otio.schema.Timeline, singers: Sequence[str]) -> bool:
+    """A lip-sync angle on every frame of each phrase long enough to read, and on no other frame."""
     on_screen = np.empty(12 * RATE, dtype=object)
-    for shot in shots(built):
+    for shot in shots(timeline):
         on_screen[shot.start : shot.start + shot.frames] = shot.angle
     sung = np.zeros(12 * RATE, dtype=bool)
     for start, end in PHRASES:
         if end - start >= 1.0:
             sung[round(start * RATE) : round(end * RATE)] = True
-    assert all(angle in SINGERS for angle in on_screen[sung])
-    assert not any(angle in SINGERS for angle in on_screen[~sung])
+    return all(angle in singers for angle in on_screen[sung]) and not any(angle in singers for angle in on_screen[~sung])
+
+
+def test_a_lipsync_angle_is_on_screen_for_every_phrase_long_enough_and_never_between(built: otio.schema.Timeline) -> None:
+    assert _singers_exactly_when_sung(built, SINGERS)
 
 
 def test_the_cut_moves_between_lipsync_angles_on_the_beat_inside_a_long_phrase(built: otio.schema.Timeline) -> None:
@@ -190,6 +197,26 @@ def test_build_reports_each_lipsync_offset_and_warns_past_half_a_frame(
     assert "offset = 0.0400" in result.output  # the warning says what to set
 
 
+def test_a_lipsync_angle_generated_in_chunks_is_one_singer_each_chunk_measured_from_its_place(
+    tmp_path: Path, angles: list[Path], stems: dict[str, Path], lipsync_takes: dict[float, Path], ff: FFmpeg,
+) -> None:
+    project = _project(tmp_path / "mv", angles[:2], stems, {})
+    reference = synth.make_angle(project.root / "02_Reference_Video" / "performance.mp4", "red", 12.0, RATE, (160, 90), ff=ff)
+    manifest = chunk_reference(reference, reference.parent / "chunks", max_seconds=5.0, ff=ff)
+    late = lipsync_takes[1000 / RATE]  # the singer's audio one frame late, in every chunk
+    for c in manifest.chunks:  # each chunk lip-synced on its own, as the generators do
+        start, end = c.start_frame / RATE, (c.start_frame + c.frames) / RATE
+        ff.run(["-i", media_arg(late), "-vf", f"trim=start_frame={c.start_frame}:end_frame={c.start_frame + c.frames},setpts=PTS-STARTPTS",
+                "-af", f"atrim=start={start}:end={end},asetpts=PTS-STARTPTS", "-c:a", "aac",
+                media_arg(project.stage_dir("v1_exploration") / f"{c.name}_{SINGERS[0]}_v001.mp4")], "a lip-synced chunk")
+    result = build_project(open_project(project.root), ff)
+    assert [(s.take, round(1000 * s.measured.offset)) for s in result.lipsync.syncs] == [
+        (f"{SINGERS[0]} ({c.name})", 42) for c in manifest.chunks]
+    assert all(abs(1000 * s.measured.offset - 1000 / RATE) < 1.0 and s.measured.confidence > 0.9 for s in result.lipsync.syncs)
+    assert [t.name for t in result.timeline.video_tracks()].count(SINGERS[0]) == 1
+    assert _singers_exactly_when_sung(result.timeline, SINGERS)
+
+
 def test_a_lipsync_take_at_another_rate_is_refused_fix_the_rate_before_lip_sync(
     tmp_path: Path, angles: list[Path], stems: dict[str, Path], ff: FFmpeg,
 ) -> None:
@@ -212,6 +239,22 @@ def test_a_take_lipsynced_before_its_source_was_upscaled_is_flagged(tmp_path: Pa
     os.utime(singer)
     mark(singer, "lipsync")
     assert order_flags(takes, frozenset({"red-lipsync"}), ProjectConfig()) == []
+
+
+def test_a_chunk_is_flagged_against_the_same_chunk_of_its_source(tmp_path: Path) -> None:
+    chunks = tuple(Chunk(index=i, name=f"chunk0{i}", file=f"c{i}.mp4", start_frame=(i - 1) * 96, frames=96) for i in (1, 2))
+    manifest = ChunkManifest(source="performance.mp4", source_sha256="0", frame_rate=RATE, frames=192, max_seconds=5.0,
+                             on_beats=False, chunks=chunks)
+    paths = [tmp_path / f"chunk0{i}_{angle}_v001.mp4" for i in (1, 2) for angle in ("red", "red-lipsync")]
+    for path in paths:
+        path.write_bytes(b"")
+    now = datetime.now(timezone.utc)
+    for path in paths[1::2]:
+        mark(path, "lipsync", when=now - timedelta(hours=1))
+    mark(paths[2], "upscaled", when=now)  # only chunk02 of the source was upscaled since
+    takes = [TakeFile.from_path(p) for p in paths]
+    (flag,) = order_flags(takes, frozenset({"red-lipsync"}), ProjectConfig(), manifest)
+    assert flag.startswith("chunk02_red-lipsync_v001.mp4 was lip-synced before chunk02_red_v001.mp4 was upscaled")
 
 
 def test_the_lipsync_plan_keeps_the_minimum_shot_no_repeats_and_is_the_same_for_a_seed() -> None:

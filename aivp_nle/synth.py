@@ -7,12 +7,15 @@ with its name, source timecode and frame number burnt in, so sync is visible by 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from .ffmpeg import FFmpeg, locate, media_arg
 from .files import claim, scratch_path
 
-__all__ = ["ANGLE_COLOURS", "FRAME_CODE_BITS", "make_angle", "make_grain", "make_silence", "make_song"]
+__all__ = [
+    "ANGLE_COLOURS", "FRAME_CODE_BITS", "make_angle", "make_grain", "make_silence", "make_song", "make_stems", "make_vocals",
+]
 
 # Flat colours far apart in RGB, so a frame's mean colour says which angle is on screen.
 ANGLE_COLOURS: dict[str, tuple[int, int, int]] = {
@@ -42,6 +45,34 @@ def make_song(path: Path, seconds: float = 30.0, bpm: float = 120.0, ff: FFmpeg 
     return _write(ff or locate(), args, path, f"making the demo song {path.name}")
 
 
+def make_vocals(
+    path: Path, seconds: float, phrases: Sequence[tuple[float, float]], breath: tuple[float, float] | None = None,
+    ff: FFmpeg | None = None,
+) -> Path:
+    """A "vocal" stem: a voiced tone (220 Hz with vibrato and two harmonics) in each sung phrase, and
+    a breath of noise, which is loud but not singing."""
+    sung = "+".join(f"between(t,{a},{b})" for a, b in phrases) or "0"
+    voice = f"0.3*({sung})*(sin(2*PI*220*t+3*sin(2*PI*5*t))+0.5*sin(2*PI*440*t)+0.25*sin(2*PI*660*t))"
+    noise = f"+0.05*between(t,{breath[0]},{breath[1]})*(random(0)*2-1)" if breath else ""
+    args = ["-f", "lavfi", "-i", f"aevalsrc='{voice}{noise}':s=48000:d={seconds}", "-ac", "2", "-c:a", _audio_codec(path)]
+    return _write(ff or locate(), args, path, f"making the vocal stem {path.name}")
+
+
+def make_stems(
+    folder: Path, seconds: float, bpm: float, phrases: Sequence[tuple[float, float]],
+    breath: tuple[float, float] | None = None, ff: FFmpeg | None = None,
+) -> dict[str, Path]:
+    """A song in stems, named the way stem splitters name them: song_instrumental.wav (the beat),
+    song_vocals.wav and song.wav, their mix."""
+    ff = ff or locate()
+    folder.mkdir(parents=True, exist_ok=True)
+    instrumental = make_song(folder / "song_instrumental.wav", seconds, bpm, ff)
+    vocals = make_vocals(folder / "song_vocals.wav", seconds, phrases, breath, ff)
+    args = ["-i", media_arg(instrumental), "-i", media_arg(vocals), "-filter_complex", "amix=inputs=2:normalize=0", "-c:a", "pcm_s16le"]
+    mix = _write(ff, args, folder / "song.wav", "mixing the song")
+    return {"song": mix, "vocals": vocals, "instrumental": instrumental}
+
+
 def make_silence(path: Path, seconds: float = 10.0, ff: FFmpeg | None = None) -> Path:
     args = ["-f", "lavfi", "-i", f"anullsrc=r=48000:cl=stereo:d={seconds}", "-c:a", _audio_codec(path)]
     return _write(ff or locate(), args, path, f"making silence {path.name}")
@@ -57,11 +88,14 @@ def make_angle(
     label: str | None = None,
     frame_code: bool = False,
     ff: FFmpeg | None = None,
+    sound: Path | None = None,
+    sound_delay_ms: float = 0.0,
 ) -> Path:
     """A take: flat colour, its name, burnt-in source timecode and frame number, a tone as its audio.
 
     With `frame_code`, the bottom eighth carries the frame number as FRAME_CODE_BITS black/white
     blocks (least significant bit on the left), which a test reads back from any rendered frame.
+    With `sound` (a vocal stem), its audio is that sound `sound_delay_ms` late: a lip-synced take.
     """
     red, green, blue = ANGLE_COLOURS[colour]
     width, height = size
@@ -73,8 +107,9 @@ def make_angle(
         f"drawtext=timecode='{escaped_tc}':rate={fps}:x=(w-tw)/2:y=h/3:fontsize={text_size}:fontcolor=white,"
         f"drawtext=text='%{{frame_num}}':x=(w-tw)/2:y=h/2:fontsize={text_size}:fontcolor=white"
     )
-    tone = f"sine=frequency=3000:sample_rate=48000:duration={seconds}"
-    inputs = ["-f", "lavfi", "-i", picture, "-f", "lavfi", "-i", tone]
+    tone = ["-f", "lavfi", "-i", f"sine=frequency=3000:sample_rate=48000:duration={seconds}"]
+    inputs = ["-f", "lavfi", "-i", picture, *(tone if sound is None else ["-i", media_arg(sound)])]
+    delay = ["-af", f"adelay={sound_delay_ms:g}:all=1", "-ar", "48000"] if sound is not None else []
     video = ["-map", "0:v"]
     if frame_code:
         bit = f"bitand(N\\,pow(2\\,floor(X*{FRAME_CODE_BITS}/W)))"
@@ -82,7 +117,7 @@ def make_angle(
         inputs += ["-f", "lavfi", "-i", code]
         video = ["-filter_complex", "[0:v][2:v]overlay=0:H-h[picture]", "-map", "[picture]"]
     args = [
-        *inputs, *video, "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "23",
+        *inputs, *video, "-map", "1:a", *delay, "-c:v", "libx264", "-preset", "ultrafast", "-crf", "23",
         "-pix_fmt", "yuv420p", "-g", str(fps), "-color_primaries", "bt709", "-color_trc", "bt709",
         "-colorspace", "bt709", "-c:a", "aac", "-timecode", timecode, "-t", str(seconds),
     ]

@@ -81,7 +81,9 @@ def test_the_installed_command_runs_the_whole_demo(tmp_path: Path) -> None:
     assert {p.name for p in edit.iterdir()} >= {"multicam.otio", "beatcut_v001.otio", "preview_v001.mp4"}
     preview = probe(edit / "preview_v001.mp4")
     assert preview.duration == pytest.approx(8.0, abs=0.05) and preview.video is not None
-    assert len(list((root / "03_Generations" / "v1_exploration").glob("*_v001.mp4"))) == 3
+    assert len(list((root / "03_Generations" / "v1_exploration").glob("*_v001.mp4"))) == 4  # three angles and a lip-synced one
+    assert "lip sync yellow-lipsync: its audio sits +0.0 ms from the vocal stem" in done.stdout
+    assert "sung phrases: 1 (1 long enough for a lip-sync shot)" in done.stdout
 
 
 def test_python_dash_m_is_the_same_command() -> None:

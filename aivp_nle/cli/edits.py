@@ -24,6 +24,7 @@ from ..edit.beatcut import cut_times
 from ..edit.clips import media_path
 from ..edit.meta import timeline_rate
 from ..history import STEPS, Step, mark, order_warnings
+from ..music_video import LipSyncReport
 from ..pipeline import beat_options, beatcut_files, build_project
 from ..samples import write_samples
 from ..timelines import load_timeline, save_timeline
@@ -171,6 +172,17 @@ def _report(timeline: Any, written: Path) -> None:
     )
 
 
+def _lipsync(report: LipSyncReport) -> None:
+    for sync in report.syncs:
+        click.echo(sync.describe())
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if report.cut:
+        long_enough = [p for p in report.cut.phrases if p.seconds >= report.cut.min_phrase]
+        click.echo(f"sung phrases: {len(report.cut.phrases)} ({len(long_enough)} long enough for a lip-sync shot), "
+                   f"lip-sync angles: {', '.join(sorted(report.cut.angles))}")
+
+
 @main.command()
 @click.argument("project", type=EXISTING, default=Path("."))
 def build(project: Path) -> None:
@@ -178,14 +190,7 @@ def build(project: Path) -> None:
     opened = open_project(project)
     result = build_project(opened)
     _warn_order([t.path for t in opened.latest_takes()], opened.config.conform.fps)
-    for sync in result.lipsync.syncs:
-        click.echo(sync.describe())
-    for warning in result.lipsync.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    if result.lipsync.cut:
-        long_enough = [p for p in result.lipsync.cut.phrases if p.seconds >= result.lipsync.cut.min_phrase]
-        click.echo(f"sung phrases: {len(result.lipsync.cut.phrases)} ({len(long_enough)} long enough for a lip-sync shot), "
-                   f"lip-sync angles: {', '.join(sorted(result.lipsync.cut.angles))}")
+    _lipsync(result.lipsync)
     click.echo(f"wrote {result.multicam}")
     _report(result.timeline, result.beatcut)
 
@@ -238,6 +243,8 @@ def demo(directory: Path, seconds: float) -> None:
     """The whole job on self-made material: project, takes, beats, multicam, beat-cut, preview."""
     with _Progress("rendering the preview") as advance:
         result = run_demo(directory, seconds, on_step=lambda step: click.echo(f"- {step}"), on_progress=advance)
+    click.echo()
+    _lipsync(result.build.lipsync)
     click.echo(f"\nproject:  {result.project}")
     click.echo(f"multicam: {result.build.multicam}")
     click.echo(f"beat-cut: {result.build.beatcut}")

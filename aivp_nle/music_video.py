@@ -18,7 +18,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from pathlib import Path
 
 from .chunks import Chunk, ChunkManifest, chunk_of
 from .config import ProjectConfig
@@ -29,7 +28,7 @@ from .ffmpeg import FFmpeg
 from .history import read_history
 from .probe import probe
 from .project import Project, TakeFile
-from .vocals import SyncMeasure, measure_offset, sung_phrases
+from .vocals import SyncMeasure, VocalStem, sung_phrases
 
 __all__ = [
     "LipSyncReport", "SyncCheck", "lipsync_angles", "lipsync_plan", "order_flags", "require_lipsync_rate", "sound_tracks",
@@ -160,20 +159,20 @@ def lipsync_plan(project: Project, takes: Sequence[TakeFile], rate: int, ff: FFm
     vocals = project.stem("vocals")
     if vocals is None:
         return LipSyncReport(warnings=(*warnings, "lip-synced takes but no vocal stem in 04_Audio: cut on the beats only"))
-    syncs = []
+    syncs, stem = [], VocalStem.load(vocals, ff)
     for take in takes:
         angle, chunk = chunk_of(take.angle, manifest)
         if angle in singers and probe(take.path, ff).audio:
             expected = config.angles[angle].offset if angle in config.angles else 0.0
-            syncs.append(_sync_check(take, angle, chunk, expected, vocals, rate, ff))
+            syncs.append(_sync_check(take, angle, chunk, expected, stem, rate, ff))
     warnings += [w for w in (s.warning() for s in syncs) if w]
     settings = config.lipsync
     cut = LipSyncCut(singers, tuple(sung_phrases(vocals, settings.threshold_db, ff)), settings.min_phrase, settings.every)
     return LipSyncReport(cut if settings.enabled else None, tuple(syncs), tuple(warnings))
 
 
-def _sync_check(take: TakeFile, angle: str, chunk: Chunk | None, expected: float, vocals: Path, rate: int, ff: FFmpeg) -> SyncCheck:
+def _sync_check(take: TakeFile, angle: str, chunk: Chunk | None, expected: float, stem: VocalStem, rate: int, ff: FFmpeg) -> SyncCheck:
     """A chunk's audio starts where the chunk starts in the song: measured from there, reported as the angle's offset."""
     start = chunk.start_frame / rate if chunk else 0.0
-    measured = measure_offset(take.path, vocals, expected - start, ff=ff)
+    measured = stem.measure(take.path, expected - start, ff=ff)
     return SyncCheck(angle, replace(measured, offset=measured.offset + start), expected, rate, chunk.name if chunk else None)

@@ -18,7 +18,7 @@ import numpy.typing as npt
 from .audio import decode_mono
 from .ffmpeg import FFmpeg, locate
 
-__all__ = ["Phrase", "SyncMeasure", "measure_offset", "sung_phrases", "voiced_phrases"]
+__all__ = ["Phrase", "SyncMeasure", "VocalStem", "measure_offset", "sung_phrases", "voiced_phrases"]
 
 RATE = 16000
 HOP = 0.02  # seconds between analysis frames
@@ -81,25 +81,46 @@ def sung_phrases(vocals: Path, threshold_db: float = -30.0, ff: FFmpeg | None = 
     return voiced_phrases(decode_mono(vocals, RATE, ff or locate()), threshold_db)
 
 
-def measure_offset(take: Path, vocals: Path, expected: float = 0.0, search: float = 1.0, ff: FFmpeg | None = None) -> SyncMeasure:
-    """Where the take's own audio matches the vocal stem, searched within `search` seconds of `expected`.
+@dataclass(frozen=True)
+class VocalStem:
+    """The vocal stem decoded once, for checking many lip-synced takes (or chunks) against it."""
 
-    Cross-correlation by FFT over the whole song, the peak refined between samples by a parabola:
-    at 16 kHz that resolves well under a millisecond. The confidence compares the take's audio with
-    the part of the stem it lies over, so a 10 s chunk of a long song scores as a whole take does."""
-    ff = ff or locate()
-    heard, stem = decode_mono(take, RATE, ff).astype(np.float64), decode_mono(vocals, RATE, ff).astype(np.float64)
-    size = 1 << int(np.ceil(np.log2(heard.size + stem.size)))
-    correlation = np.fft.irfft(np.fft.rfft(heard, size) * np.conj(np.fft.rfft(stem, size)), size)
-    lags = np.arange(size)
-    lags[lags >= size // 2] -= size  # correlation[k]: heard(t + k) against stem(t)
-    centre, reach = round(expected * RATE), round(search * RATE)
-    window = np.flatnonzero(np.abs(lags - centre) <= reach)
-    best = window[int(np.argmax(correlation[window]))]
-    before, peak, after = correlation[(best - 1) % size], correlation[best], correlation[(best + 1) % size]
-    bend = before - 2 * peak + after
-    shift = 0.5 * (before - after) / bend if bend < 0 else 0.0
-    heard_from = -int(lags[best])  # the stretch of the stem the take's audio lies over (a chunk covers a few seconds)
-    under = stem[max(0, heard_from) : max(0, heard_from + heard.size)]
-    norm = np.sqrt(np.sum(heard**2) * np.sum(under**2)) or 1.0
-    return SyncMeasure(offset=float((lags[best] + shift) / RATE), confidence=round(float(max(0.0, peak / norm)), 3))
+    signal: npt.NDArray[np.float64]
+
+    @classmethod
+    def load(cls, vocals: Path, ff: FFmpeg | None = None) -> VocalStem:
+        return cls(decode_mono(vocals, RATE, ff or locate()).astype(np.float64))
+
+    def measure(self, take: Path, expected: float = 0.0, search: float = 1.0, ff: FFmpeg | None = None) -> SyncMeasure:
+        """Where the take's own audio matches the stem, searched within `search` seconds of `expected`.
+
+        Cross-correlation by FFT against the stretch of the stem the search can reach (a 10 s chunk
+        costs the same in a 3-minute song as in a 12 s one), the peak refined between samples by a
+        parabola: at 16 kHz that resolves well under a millisecond. The confidence compares the
+        take's audio with the part of the stem it lies over, so a chunk scores as a whole take does."""
+        heard = decode_mono(take, RATE, ff or locate()).astype(np.float64)
+        centre, reach = round(expected * RATE), round(search * RATE)
+        # correlation at lag k compares heard(i) with stem(i - k): these lags reach stem[low:high]
+        low, high = max(0, -(centre + reach)), min(self.signal.size, heard.size - centre + reach)
+        if heard.size == 0 or high <= low:
+            return SyncMeasure(offset=expected, confidence=0.0)
+        stretch = self.signal[low:high]
+        size = 1 << int(np.ceil(np.log2(heard.size + stretch.size)))
+        correlation = np.fft.irfft(np.fft.rfft(heard, size) * np.conj(np.fft.rfft(stretch, size)), size)
+        lags = np.arange(size)
+        lags[heard.size :] -= size  # past the take's length the circular correlation holds the negative lags
+        lags -= low  # as lags against the whole stem
+        window = np.flatnonzero(np.abs(lags - centre) <= reach)
+        best = window[int(np.argmax(correlation[window]))]
+        before, peak, after = correlation[(best - 1) % size], correlation[best], correlation[(best + 1) % size]
+        bend = before - 2 * peak + after
+        shift = 0.5 * (before - after) / bend if bend < 0 else 0.0
+        heard_from = -int(lags[best])  # the stretch of the stem the take's audio lies over
+        under = self.signal[max(0, heard_from) : max(0, heard_from + heard.size)]
+        norm = np.sqrt(np.sum(heard**2) * np.sum(under**2)) or 1.0
+        return SyncMeasure(offset=float((lags[best] + shift) / RATE), confidence=round(float(max(0.0, peak / norm)), 3))
+
+
+def measure_offset(take: Path, vocals: Path, expected: float = 0.0, search: float = 1.0, ff: FFmpeg | None = None) -> SyncMeasure:
+    """One take against the vocal stem (see `VocalStem.measure`)."""
+    return VocalStem.load(vocals, ff).measure(take, expected, search, ff)

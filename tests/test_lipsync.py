@@ -31,7 +31,7 @@ from aivp_nle.project import Project, TakeFile, add_file, init_project, open_pro
 from aivp_nle.qc.edit import shots
 from aivp_nle.render import render
 from aivp_nle.timelines import load_timeline
-from aivp_nle.vocals import Phrase, measure_offset, sung_phrases
+from aivp_nle.vocals import Phrase, VocalStem, measure_offset, sung_phrases
 from tests.interchange_checks import DTD
 from tests.lipsync_media import PHRASES, make_lipsync_take, make_stems
 
@@ -74,6 +74,15 @@ def test_offsets_of_lipsynced_takes_are_measured_within_a_millisecond(lipsync_ta
     for ms, take in lipsync_takes.items():
         measured = measure_offset(take, stems["vocals"], ff=ff)
         assert abs(measured.offset * 1000 - ms) < 1.0 and measured.confidence > 0.9, (ms, measured)
+
+
+def test_a_chunk_from_late_in_a_long_song_is_found_where_it_sits(tmp_path: Path, ff: FFmpeg) -> None:
+    vocals = synth.make_vocals(tmp_path / "vocals.wav", 100.0, [(start, start + 6.0) for start in range(1, 99, 10)], ff=ff)
+    chunk = tmp_path / "chunk10.m4a"  # 90-100 s, one frame late
+    ff.run(["-i", media_arg(vocals), "-af", "adelay=41.6667:all=1,atrim=start=90:end=100,asetpts=PTS-STARTPTS", "-c:a", "aac",
+            media_arg(chunk)], "a late chunk")
+    measured = VocalStem.load(vocals, ff).measure(chunk, expected=-90.0, ff=ff)
+    assert abs(1000 * (measured.offset + 90.0) - 41.667) < 1.0 and measured.confidence > 0.9, measured
 
 
 def test_sung_phrases_are_found_from_the_vocal_stem_and_a_breath_is_not_one(stems: dict[str, Path], ff: FFmpeg) -> None:

@@ -14,11 +14,11 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from best_of import best_of  # noqa: E402
 
 from aivp_nle.audio import decode_mono  # noqa: E402
 from aivp_nle.demo import sung_phrases as demo_phrases  # noqa: E402
@@ -29,14 +29,6 @@ from aivp_nle.vocals import RATE, VocalStem, sung_phrases  # noqa: E402
 CHUNK = 10.0
 LATE_MS = (0.0, 1000 / 24)
 
-
-def _best(runs: int, work: Callable[[], object]) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def main() -> None:
@@ -68,9 +60,9 @@ def main() -> None:
             sung_phrases(vocals, ff=ff)
             return [stem.measure(path, -start, ff=ff).offset + start for path, start in chunks]
 
-        limit = _best(args.runs, decode_only)
+        limit = best_of(args.runs, decode_only)
         offsets = check()
-        checked = _best(args.runs, check)
+        checked = best_of(args.runs, check)
     errors = [abs(1000 * offset - LATE_MS[i * len(LATE_MS) // len(offsets)]) for i, offset in enumerate(offsets)]
     print(f"decode the stem and {len(chunks)} chunks (the limit): {limit:6.2f} s")
     print(f"phrases + {len(chunks)} chunk offsets:                {checked:6.2f} s  ({checked / limit:.2f}x the decode)")

@@ -14,23 +14,15 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from best_of import best_of  # noqa: E402
+
 from aivp_nle.ffmpeg import locate, media_arg  # noqa: E402
 from aivp_nle.qc import qc_take  # noqa: E402
 
-
-def _best(runs: int, work: Callable[[], object]) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def main() -> None:
@@ -48,9 +40,9 @@ def main() -> None:
             "-pix_fmt", "yuv420p", "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
             "-c:a", "aac", "-timecode", "01:00:00:00", media_arg(take),
         ], "making the benchmark take")
-        decode = _best(args.runs, lambda: ff.run(["-i", media_arg(take), "-f", "null", "-"], "decoding the take"))
+        decode = best_of(args.runs, lambda: ff.run(["-i", media_arg(take), "-f", "null", "-"], "decoding the take"))
         report = qc_take(take, ff=ff)
-        checked = _best(args.runs, lambda: qc_take(take, ff=ff))
+        checked = best_of(args.runs, lambda: qc_take(take, ff=ff))
     minutes = args.seconds / 60
     print(f"plain decode (the limit): {decode / minutes:6.2f} s per minute of video")
     print(f"aivp qc:                  {checked / minutes:6.2f} s per minute of video  ({len(report.findings)} finding(s))")

@@ -196,6 +196,18 @@ def test_premiere_xml_gets_the_levels_as_linear_gain_and_the_muted_mix(stems_pla
     assert len(import_edit(exported).audio_tracks()) == 3
 
 
+def test_resolve_gets_the_levels_as_clip_volume_and_the_muted_mix(stems_played: Project, tmp_path: Path) -> None:
+    edit = stems_played.newest_edit()
+    assert edit is not None
+    (exported,) = export_edit(load_timeline(edit), tmp_path / "edit.otio", to="resolve", media_root=edit.parent)
+    volume = {}
+    for track in otio.adapters.read_from_file(str(exported)).audio_tracks():
+        levels = {p["Parameter Value"] for clip in track.find_clips() for effect in clip.effects
+                  for p in effect.metadata["Resolve_OTIO"]["Parameters"] if p["Parameter ID"] == "volume"}
+        volume[meta.get(track)["name"]] = (track.enabled, levels)
+    assert volume == {"Song": (False, set()), "Instrumental": (True, {-60.0}), "Vocals": (True, {-6.0})}
+
+
 def test_build_reports_each_lipsync_offset_and_warns_past_half_a_frame(
     tmp_path: Path, angles: list[Path], stems: dict[str, Path], lipsync_takes: dict[float, Path],
 ) -> None:

@@ -352,10 +352,11 @@ def stems_project(home: Path, tmp_path_factory: pytest.TempPathFactory, angles: 
     return project
 
 
-LEVEL_ASKED = "audio track 3 (Vocals) plays at -6 dB in the edit; Resolve's scripting cannot set a level: set that track's fader in the mixer"
+LEVEL_SHOWN = ("audio track 3 (Vocals): its clips come in at -6 dB "
+               "(Resolve's scripting cannot read a level back: check one clip's Volume in the Inspector)")
 
 
-def test_resolve_mutes_the_sound_the_edit_does_not_play_and_is_told_each_level(stems_project: Project) -> None:
+def test_resolve_mutes_the_sound_the_edit_does_not_play_and_shows_each_level(stems_project: Project) -> None:
     plan = plan_for_project(stems_project)
     step = next(s for s in plan.steps if s.action == "import")
     assert (step.disabled_audio, step.audio_levels) == ([1], [AudioLevel(track=3, name="Vocals", gain_db=-6.0)])
@@ -363,15 +364,15 @@ def test_resolve_mutes_the_sound_the_edit_does_not_play_and_is_told_each_level(s
     timeline = resolve.GetProjectManager().GetCurrentProject().GetCurrentTimeline()
     assert [(timeline.GetTrackName("audio", i), timeline.GetIsTrackEnabled("audio", i)) for i in (1, 2, 3)] == [
         ("Song", False), ("Instrumental", True), ("Vocals", True)]
-    assert report.problems == [LEVEL_ASKED]
+    assert report.problems == [] and LEVEL_SHOWN in report.done
 
 
 @pytest.mark.skipif(LUA is None, reason="no Lua interpreter")
-def test_the_lua_executor_mutes_and_asks_for_levels_the_same_way(stems_project: Project, home: Path) -> None:
+def test_the_lua_executor_mutes_and_shows_levels_the_same_way(stems_project: Project, home: Path) -> None:
     plan = plan_for_project(stems_project)
     write_plan(plan, stems_project)
     _, python_studio, _ = _run_python(plan.model_dump(mode="json"))
     lua_studio = fakes.Studio()
     _, lua_report = run_lua(fakes.FakeResolve(lua_studio), home / ".aivp" / "resolve", list(ACTIONS))
     assert _normal(lua_studio.calls) == _normal(python_studio.calls)
-    assert lua_report["problems"] == [LEVEL_ASKED]
+    assert lua_report["problems"] == [] and LEVEL_SHOWN in lua_report["done"]

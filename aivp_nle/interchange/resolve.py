@@ -7,7 +7,9 @@ from the media's own start timecode, a global start time, tracks named "Video 1"
 and Resolve's own metadata keys. Blend and opacity are written as Resolve writes them: a
 "Resolve Effect" holding a Composite effect with `opacity` (0-100) and `composite mode` (Resolve's
 index, Overlay = 6). Whether Resolve applies them on import is unproven, so the Resolve scripts set
-them through the API as well.
+them through the API as well. An audio track's level is written on each of its clips as Resolve
+writes clip volume: a "Fairlight Clip Volume and Fades" effect whose `volume` parameter is in dB
+(-100 to +30); the scripting API has no level setter, so this is the only way in.
 """
 
 from __future__ import annotations
@@ -39,6 +41,16 @@ def _composite(mode: str, opacity: float) -> otio.schema.Effect:
     )
 
 
+def _clip_volume(gain_db: float) -> otio.schema.Effect:
+    volume = {"Default Parameter Value": 0.0, "Key Frames": {}, "Parameter ID": "volume",
+              "Parameter Value": min(30.0, max(-100.0, gain_db)), "Variant Type": "Double", "maxValue": 30.0, "minValue": -100.0}
+    return otio.schema.Effect(
+        name="", effect_name="Resolve Effect",
+        metadata={RESOLVE: {"Effect Name": "Fairlight Clip Volume and Fades", "Enabled": True, "Name": "Volume", "Type": 62,
+                            "Parameters": [volume]}},
+    )
+
+
 def resolve_shape(timeline: otio.schema.Timeline, root: Path) -> otio.schema.Timeline:
     shaped = timeline.deepcopy()
     shaped.metadata[RESOLVE] = {"Resolve OTIO Meta Version": "1.0"}
@@ -57,6 +69,8 @@ def resolve_shape(timeline: otio.schema.Timeline, root: Path) -> otio.schema.Tim
             grain = meta.get(clip)
             if grain.get("role") == meta.Role.GRAIN:
                 clip.effects.append(_composite(str(grain["blend_mode"]), float(grain["opacity"])))
+            if track.kind == otio.schema.TrackKind.Audio and meta.gain_db(track):
+                clip.effects.append(_clip_volume(meta.gain_db(track)))
     return shaped
 
 

@@ -211,9 +211,9 @@ class Bridge:
                 if timeline.GetIsTrackEnabled(kind, index) is not False:
                     self.report.problem(f"{kind} track {index} is not confirmed off; switch it off by hand ({why})")
         for level in step.get("audio_levels", []):
-            self.report.problem(
-                f"audio track {level['track']} ({level['name']}) plays at {float(level['gain_db']):+g} dB in the edit; "
-                "Resolve's scripting cannot set a level: set that track's fader in the mixer"
+            self.report.ok(
+                f"audio track {level['track']} ({level['name']}): its clips come in at {float(level['gain_db']):+g} dB "
+                "(Resolve's scripting cannot read a level back: check one clip's Volume in the Inspector)"
             )
         self.report.ok(f"{len(step['video_items'])} video and {len(step['audio_names'])} audio tracks checked")
 

@@ -47,7 +47,7 @@ class GrainSpec(_Model):
 class AudioLevel(_Model):
     track: int  # 1-based audio track index in Resolve
     name: str
-    gain_db: float  # Resolve's scripting has no level setter: the executors tell the user to set it
+    gain_db: float  # carried in by the timeline files; Resolve's scripting can neither set nor read it, so it is shown
 
 
 class ImportStep(_Model):

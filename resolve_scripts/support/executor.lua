@@ -169,8 +169,8 @@ local function check_tracks(report, timeline, step)
     end
   end
   for _, level in ipairs(step.audio_levels or {}) do
-    problem(report, "audio track " .. level.track .. " (" .. level.name .. ") plays at " .. string.format("%+g", level.gain_db)
-      .. " dB in the edit; Resolve's scripting cannot set a level: set that track's fader in the mixer")
+    ok(report, "audio track " .. level.track .. " (" .. level.name .. "): its clips come in at " .. string.format("%+g", level.gain_db)
+      .. " dB (Resolve's scripting cannot read a level back: check one clip's Volume in the Inspector)")
   end
   ok(report, #step.video_items .. " video and " .. #step.audio_names .. " audio tracks checked")
 end

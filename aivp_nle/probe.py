@@ -3,12 +3,18 @@
 `MediaInfo` is a file format we own (`aivp probe --json`, sidecars), so it is a pydantic model.
 Frame rates stay exact rationals: 24000/1001 is not 23.976, and a timeline built on the rounded
 number drifts a frame every 42 seconds.
+
+A file is probed once per process while it stays the same file (inode, size, modification time):
+a build asks about a lip-synced take three times, and the watch folder rebuilds after every
+import, which would otherwise re-probe every take of the project each time.
 """
 
 from __future__ import annotations
 
-from fractions import Fraction
 import struct
+import threading
+from collections import OrderedDict
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +34,7 @@ ISO_BMFF = (".mp4", ".mov", ".m4v", ".3gp")  # files whose boxes can be walked
 FIRST_BOXES = frozenset({"ftyp", "moov", "mdat", "free", "skip", "wide", "pnot", "uuid", "styp", "sidx", "moof"})
 # Demuxers that accept almost any text file, so "it probed" proves nothing.
 NOT_MEDIA_FORMATS = frozenset({"tty"})
+KNOWN_LIMIT = 4096  # files remembered; a project of 90 chunks x 5 angles fits many times over
 
 
 class VideoStream(BaseModel):
@@ -89,7 +96,14 @@ def probe(path: Path | str, ff: FFmpeg | None = None) -> MediaInfo:
         raise MediaError(path, "file not found", "Check the path and the file name")
     if not path.is_file():
         raise MediaError(path, "is not a file", "Give the path of a media file, not a folder")
-    returncode, data, stderr = (ff or locate()).probe(path)
+    ff = ff or locate()
+    stat = path.stat()
+    key = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, str(ff.ffprobe))
+    with _KNOWN_LOCK:
+        if key in _KNOWN:
+            _KNOWN.move_to_end(key)
+            return _KNOWN[key]
+    returncode, data, stderr = ff.probe(path)
     container = str(data.get("format", {}).get("format_name", ""))
     if returncode != 0 or container in NOT_MEDIA_FORMATS or not data.get("streams"):
         reason = stderr.splitlines()[-1] if stderr else "no audio or video streams"
@@ -97,7 +111,16 @@ def probe(path: Path | str, ff: FFmpeg | None = None) -> MediaInfo:
             path, f"is not media ffprobe can read ({reason})",
             "Check it is a finished video or audio export; re-download or re-export it",
         )
-    return from_ffprobe(path, data)
+    info = from_ffprobe(path, data)
+    with _KNOWN_LOCK:
+        _KNOWN[key] = info
+        if len(_KNOWN) > KNOWN_LIMIT:
+            _KNOWN.popitem(last=False)
+    return info
+
+
+_KNOWN: OrderedDict[tuple[str, int, int, int, str], MediaInfo] = OrderedDict()
+_KNOWN_LOCK = threading.Lock()
 
 
 def from_ffprobe(path: Path, data: dict[str, Any]) -> MediaInfo:

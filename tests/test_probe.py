@@ -75,3 +75,19 @@ def test_probe_json_is_a_list_of_media_descriptions(angles: list[Path], song: Pa
     described = [MediaInfo.model_validate(item) for item in json.loads(result.output)]
     assert [d.path for d in described] == [angles[0], song]
     assert json.loads(result.output)[0]["video"]["frame_rate"] == "24"
+
+
+def test_a_file_is_probed_once_while_it_stays_the_same_file(ff: FFmpeg, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[Path] = []
+    real_probe = FFmpeg.probe
+
+    def counted(self: FFmpeg, path: Path, timeout: float = 60.0) -> tuple[int, dict, str]:
+        asked.append(path)
+        return real_probe(self, path, timeout)
+
+    monkeypatch.setattr(FFmpeg, "probe", counted)
+    take = _lavfi(ff, tmp_path / "take.mp4", "testsrc=s=64x36:r=24:d=1")
+    assert probe(take, ff) == probe(take, ff) and len(asked) == 1
+    longer = _lavfi(ff, tmp_path / "longer.mp4", "testsrc=s=64x36:r=24:d=2")
+    longer.replace(take)  # another file under the same name is probed afresh
+    assert probe(take, ff).duration == pytest.approx(2.0, abs=0.05) and len(asked) == 2

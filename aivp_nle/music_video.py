@@ -28,7 +28,7 @@ from .ffmpeg import FFmpeg
 from .history import read_history
 from .probe import probe
 from .project import Project, TakeFile
-from .vocals import SyncMeasure, VocalStem, sung_phrases
+from .vocals import SyncMeasure, VocalStem
 
 __all__ = [
     "LipSyncReport", "SyncCheck", "lipsync_angles", "lipsync_plan", "order_flags", "require_lipsync_rate", "sound_tracks",
@@ -167,7 +167,7 @@ def lipsync_plan(project: Project, takes: Sequence[TakeFile], rate: int, ff: FFm
             syncs.append(_sync_check(take, angle, chunk, expected, stem, rate, ff))
     warnings += [w for w in (s.warning() for s in syncs) if w]
     settings = config.lipsync
-    cut = LipSyncCut(singers, tuple(sung_phrases(vocals, settings.threshold_db, ff)), settings.min_phrase, settings.every)
+    cut = LipSyncCut(singers, tuple(stem.phrases(settings.threshold_db)), settings.min_phrase, settings.every)
     return LipSyncReport(cut if settings.enabled else None, tuple(syncs), tuple(warnings))
 
 

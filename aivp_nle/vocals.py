@@ -10,6 +10,7 @@ sits against the song, to a fraction of a millisecond, and how sure that is.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -45,14 +46,14 @@ class SyncMeasure:
     confidence: float  # 0-1: the normalised correlation at that offset
 
 
-def _frames(signal: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+def _frames(signal: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.float64]:
     hop, window = int(HOP * RATE), int(WINDOW * RATE)
     count = max(0, 1 + (signal.size - window) // hop)
     index = np.arange(window)[None, :] + hop * np.arange(count)[:, None]
     return signal[index].astype(np.float64) if count else np.zeros((0, window))
 
 
-def voiced_phrases(signal: npt.NDArray[np.float32], threshold_db: float = -30.0) -> list[Phrase]:
+def voiced_phrases(signal: npt.NDArray[np.floating[Any]], threshold_db: float = -30.0) -> list[Phrase]:
     """Sung phrases of a mono signal at RATE (a pure function: what `sung_phrases` decodes for)."""
     frames = _frames(signal)
     if not len(frames):
@@ -78,7 +79,7 @@ def voiced_phrases(signal: npt.NDArray[np.float32], threshold_db: float = -30.0)
 
 
 def sung_phrases(vocals: Path, threshold_db: float = -30.0, ff: FFmpeg | None = None) -> list[Phrase]:
-    return voiced_phrases(decode_mono(vocals, RATE, ff or locate()), threshold_db)
+    return VocalStem.load(vocals, ff).phrases(threshold_db)
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,9 @@ class VocalStem:
     @classmethod
     def load(cls, vocals: Path, ff: FFmpeg | None = None) -> VocalStem:
         return cls(decode_mono(vocals, RATE, ff or locate()).astype(np.float64))
+
+    def phrases(self, threshold_db: float = -30.0) -> list[Phrase]:
+        return voiced_phrases(self.signal, threshold_db)
 
     def measure(self, take: Path, expected: float = 0.0, search: float = 1.0, ff: FFmpeg | None = None) -> SyncMeasure:
         """Where the take's own audio matches the stem, searched within `search` seconds of `expected`.

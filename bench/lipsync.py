@@ -24,7 +24,7 @@ from aivp_nle.audio import decode_mono  # noqa: E402
 from aivp_nle.demo import sung_phrases as demo_phrases  # noqa: E402
 from aivp_nle.ffmpeg import locate, media_arg  # noqa: E402
 from aivp_nle.synth import make_stems  # noqa: E402
-from aivp_nle.vocals import RATE, VocalStem, sung_phrases  # noqa: E402
+from aivp_nle.vocals import RATE, VocalStem  # noqa: E402
 
 CHUNK = 10.0
 LATE_MS = (0.0, 1000 / 24)
@@ -57,7 +57,7 @@ def main() -> None:
 
         def check() -> list[float]:
             stem = VocalStem.load(vocals, ff)
-            sung_phrases(vocals, ff=ff)
+            stem.phrases()
             return [stem.measure(path, -start, ff=ff).offset + start for path, start in chunks]
 
         limit = best_of(args.runs, decode_only)

@@ -149,10 +149,11 @@ class LipSyncReport:
     warnings: tuple[str, ...] = ()
 
 
-def lipsync_plan(project: Project, takes: Sequence[TakeFile], rate: int, ff: FFmpeg) -> LipSyncReport:
+def lipsync_plan(
+    project: Project, takes: Sequence[TakeFile], singers: frozenset[str], manifest: ChunkManifest | None, rate: int, ff: FFmpeg,
+) -> LipSyncReport:
     """The phrases and lip-sync angles for the cut, each lip-synced take's measured sync, the order broken."""
-    config, manifest = project.config, project.chunk_manifest()
-    singers = lipsync_angles(takes, config, manifest)
+    config = project.config
     if not singers:
         return LipSyncReport()
     warnings = order_flags(takes, singers, config, manifest)

@@ -144,7 +144,7 @@ def build_project(project: Project, ff: FFmpeg | None = None) -> BuildResult:
         beat_options(config.beats, project.root), project.beat_audio(), ff, manifest,
     )
     sound = sound_tracks(project, inputs.song, ff)
-    lipsync = lipsync_plan(project, takes, rate, ff)
+    lipsync = lipsync_plan(project, takes, singers, manifest, rate, ff)
     phrases = lipsync.cut.phrases if lipsync.cut else ()
     multicam = build_multicam(
         inputs.angles, inputs.song, inputs.beats, config.conform, inputs.grain, config.grain,

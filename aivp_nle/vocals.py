@@ -10,8 +10,8 @@ sits against the song, to a fraction of a millisecond, and how sure that is.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -19,7 +19,7 @@ import numpy.typing as npt
 from .audio import decode_mono
 from .ffmpeg import FFmpeg, locate
 
-__all__ = ["Phrase", "SyncMeasure", "VocalStem", "measure_offset", "sung_phrases", "voiced_phrases"]
+__all__ = ["Phrase", "SyncMeasure", "VocalStem", "voiced_phrases"]
 
 RATE = 16000
 HOP = 0.02  # seconds between analysis frames
@@ -54,7 +54,7 @@ def _frames(signal: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.float64]:
 
 
 def voiced_phrases(signal: npt.NDArray[np.floating[Any]], threshold_db: float = -30.0) -> list[Phrase]:
-    """Sung phrases of a mono signal at RATE (a pure function: what `sung_phrases` decodes for)."""
+    """Sung phrases of a mono signal at RATE (a pure function: what `VocalStem.phrases` decodes for)."""
     frames = _frames(signal)
     if not len(frames):
         return []
@@ -76,10 +76,6 @@ def voiced_phrases(signal: npt.NDArray[np.floating[Any]], threshold_db: float = 
         else:
             phrases.append(Phrase(start, end))
     return [Phrase(round(float(p.start), 3), round(float(p.end), 3)) for p in phrases if p.seconds >= SHORTEST]
-
-
-def sung_phrases(vocals: Path, threshold_db: float = -30.0, ff: FFmpeg | None = None) -> list[Phrase]:
-    return VocalStem.load(vocals, ff).phrases(threshold_db)
 
 
 @dataclass(frozen=True)
@@ -124,7 +120,3 @@ class VocalStem:
         norm = np.sqrt(np.sum(heard**2) * np.sum(under**2)) or 1.0
         return SyncMeasure(offset=float((lags[best] + shift) / RATE), confidence=round(float(max(0.0, peak / norm)), 3))
 
-
-def measure_offset(take: Path, vocals: Path, expected: float = 0.0, search: float = 1.0, ff: FFmpeg | None = None) -> SyncMeasure:
-    """One take against the vocal stem (see `VocalStem.measure`)."""
-    return VocalStem.load(vocals, ff).measure(take, expected, search, ff)

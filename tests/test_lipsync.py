@@ -31,7 +31,7 @@ from aivp_nle.project import Project, TakeFile, add_file, init_project, open_pro
 from aivp_nle.qc.edit import shots
 from aivp_nle.render import render
 from aivp_nle.timelines import load_timeline
-from aivp_nle.vocals import Phrase, VocalStem, measure_offset, sung_phrases
+from aivp_nle.vocals import Phrase, VocalStem
 from tests.interchange_checks import DTD
 from tests.lipsync_media import PHRASES, make_lipsync_take, make_stems
 
@@ -72,7 +72,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, angles: list[Path], stems: d
 
 def test_offsets_of_lipsynced_takes_are_measured_within_a_millisecond(lipsync_takes: dict[float, Path], stems: dict[str, Path], ff: FFmpeg) -> None:
     for ms, take in lipsync_takes.items():
-        measured = measure_offset(take, stems["vocals"], ff=ff)
+        measured = VocalStem.load(stems["vocals"], ff).measure(take, ff=ff)
         assert abs(measured.offset * 1000 - ms) < 1.0 and measured.confidence > 0.9, (ms, measured)
 
 
@@ -86,7 +86,7 @@ def test_a_chunk_from_late_in_a_long_song_is_found_where_it_sits(tmp_path: Path,
 
 
 def test_sung_phrases_are_found_from_the_vocal_stem_and_a_breath_is_not_one(stems: dict[str, Path], ff: FFmpeg) -> None:
-    found = sung_phrases(stems["vocals"], ff=ff)
+    found = VocalStem.load(stems["vocals"], ff).phrases()
     assert len(found) == len(PHRASES)
     for phrase, (start, end) in zip(found, PHRASES):
         assert abs(phrase.start - start) < 0.03 and abs(phrase.end - end) < 0.03

@@ -32,7 +32,7 @@ GRAIN_ASSET = "06_Edit/assets/film_grain.mp4"
 
 
 # What the demo hands to editors, beside the beat-cut.
-EXPORTS = ("resolve", "fcpxml", "fcp7", "mlt")
+EXPORTS = ("resolve", "fcpxml", "fcp7", "mlt", "kdenlive")
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def run_demo(
         add_file(take, project.stage_dir("v1_exploration"), name)
     on_step("beats, sung phrases, lip-sync check, multicam and beat-cut")
     build = build_project(project, ff)
-    on_step("exports for Resolve, Final Cut Pro, Premiere, Shotcut")
+    on_step("exports for Resolve, Final Cut Pro, Premiere, Shotcut, Kdenlive")
     exports = {
         name: export_edit(build.timeline, export_path(build.beatcut, name), name, project.edit_dir, ff=ff)[0]
         for name in EXPORTS

@@ -96,3 +96,10 @@ def angle_on_screen(frame: npt.NDArray[np.uint8]) -> str:
     """Which synthetic angle's flat colour fills the frame's top-left corner."""
     patch = frame[2:10, 2:14, :].reshape(-1, 3).mean(axis=0)
     return min(synth.ANGLE_COLOURS, key=lambda name: float(np.sum((patch - synth.ANGLE_COLOURS[name]) ** 2)))
+
+
+# The interchange edit, its exports and the real editors' view of them, shared by the interchange
+# and real-editor tests (imported last: they use the helpers above).
+from .interchange_fixtures import (  # noqa: E402, F401
+    cut, edit, expected_frames, exports, interchange_project, kdenlive, media, openshot, played, screen, shotcut,
+)

@@ -191,7 +191,7 @@ def test_premiere_xml_gets_the_levels_as_linear_gain_and_the_muted_mix(stems_pla
     (exported,) = export_edit(load_timeline(edit), tmp_path / "edit.xml", to="fcp7", media_root=edit.parent)
     tracks = ET.parse(exported).getroot().findall(".//sequence/media/audio/track")
     levels = [{round(float(v.text or "nan"), 4) for v in t.iterfind("clipitem/filter/effect[effectid='audiolevels']/parameter/value")} for t in tracks]
-    assert [t.findtext("enabled") for t in tracks] == ["FALSE", None, None]  # the mix muted, the stems heard
+    assert [t.findtext("enabled") for t in tracks] == ["FALSE", "TRUE", "TRUE"]  # the mix muted, the stems heard
     assert levels[0] == set() and levels[1] == {0.001} and levels[2] == {0.5012}  # -60 and -6 dB
     assert len(import_edit(exported).audio_tracks()) == 3
 
@@ -205,7 +205,8 @@ def test_resolve_gets_the_levels_as_clip_volume_and_the_muted_mix(stems_played: 
         levels = {p["Parameter Value"] for clip in track.find_clips() for effect in clip.effects
                   for p in effect.metadata["Resolve_OTIO"]["Parameters"] if p["Parameter ID"] == "volume"}
         volume[meta.get(track)["name"]] = (track.enabled, levels)
-    assert volume == {"Song": (False, set()), "Instrumental": (True, {-60.0}), "Vocals": (True, {-6.0})}
+    # no track disabled, as in every Resolve export: the unplayed mix is at Resolve's -100 dB floor
+    assert volume == {"Song": (True, {-100.0}), "Instrumental": (True, {-60.0}), "Vocals": (True, {-6.0})}
 
 
 def test_build_reports_each_lipsync_offset_and_warns_past_half_a_frame(

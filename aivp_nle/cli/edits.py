@@ -254,7 +254,7 @@ def demo(directory: Path, seconds: float) -> None:
     click.echo(
         f"\nIn DaVinci Resolve: File > Import > Timeline, choose {result.exports['resolve'].name}; keep "
         "'Automatically import source clips into media pool' ticked so the takes, song and grain come in with it. "
-        "Final Cut Pro: File > Import > XML (the .fcpxml). Premiere: File > Import (the .xml). Shotcut: open the .mlt."
+        "Final Cut Pro: File > Import > XML (the .fcpxml). Premiere: File > Import (the .xml). Shotcut: open the .mlt. Kdenlive: open the .kdenlive."
     )
 
 

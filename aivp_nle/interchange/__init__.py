@@ -26,7 +26,8 @@ from .common import prepare
 from .edl import to_edl, to_edls_per_track
 from .fcp7 import FCP7_COMPOSITE, to_fcp7
 from .fcpxml import to_fcpxml
-from .mlt import to_kdenlive, to_mlt
+from .kdenlive import to_kdenlive
+from .mlt import to_mlt
 from .resolve import to_resolve_otio
 
 __all__ = ["FORMATS", "Format", "export_edit", "export_path", "format_for", "import_edit"]
@@ -46,7 +47,7 @@ FORMATS = {
         Format("otioz", ".otioz", "moving a project: the edit with its media in one file", True),
         Format("resolve", ".otio", "DaVinci Resolve: File > Import > Timeline", True),
         Format("fcpxml", ".fcpxml", "Final Cut Pro, DaVinci Resolve", True),
-        Format("fcp7", ".xml", "Premiere Pro, DaVinci Resolve", True),
+        Format("fcp7", ".xml", "Premiere Pro, DaVinci Resolve, OpenShot", True),
         Format("edl", ".edl", "any NLE (one picture track and its audio)", True),
         Format("aaf", ".aaf", "Avid Media Composer", True),
         Format("mlt", ".mlt", "Shotcut, melt", False),
@@ -104,7 +105,7 @@ def export_edit(
             "otio": lambda: str(otio.adapters.write_to_string(edit, "otio_json")),
             "resolve": lambda: to_resolve_otio(edit, root),
             "fcpxml": lambda: to_fcpxml(edit, root, _media_table(edit, ff or locate())),
-            "fcp7": lambda: to_fcp7(edit, root),
+            "fcp7": lambda: to_fcp7(edit, root, _media_table(edit, ff or locate())),
             "edl": lambda: to_edl(edit, root),
             "mlt": lambda: to_mlt(edit, root),
             "kdenlive": lambda: to_kdenlive(edit, root),

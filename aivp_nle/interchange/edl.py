@@ -4,7 +4,12 @@ Written by hand because the stock otio-cmx3600-adapter (1.0.0) refuses more than
 drops audio tracks silently, writes record timecode from 00:00:00:00 instead of the timeline's
 start, and cuts reel names to 8 characters without making them unique (same-length takes then
 relink to the wrong file). Here: reels unique within 8 characters, a `* FROM CLIP NAME:`, a `* FROM CLIP:`
-and a `* SOURCE FILE:` comment on every event, beat markers as `* LOC:` lines, audio on channel AA.
+and a `* SOURCE FILE:` comment on every event, beat markers as `* LOC:` lines.
+
+Audio: the sound that plays, each track on a channel of its own. One track (the mix) is the stereo
+pair AA; several (the stems, recombined) take A, A2, A3 ..., one channel each, because two events
+on one channel over the same record range are a contradiction in CMX 3600 (the later overwrites
+the earlier, and OTIO's reader refuses the file: "Overlapping record").
 """
 
 from __future__ import annotations
@@ -63,9 +68,10 @@ def to_edl(timeline: otio.schema.Timeline, root: Path) -> str:
     rate = timeline_rate(timeline)
     start = _start(timeline, rate)
     events = _events(picture_track(timeline), "V", rate, start, root)
-    for track in timeline.audio_tracks():
-        if track.enabled:
-            events += _events(track, "AA", rate, start, root)
+    played = [track for track in timeline.audio_tracks() if track.enabled]
+    channels = ["AA"] if len(played) == 1 else ["A", *(f"A{n}" for n in range(2, len(played) + 1))]
+    for track, channel in zip(played, channels):
+        events += _events(track, channel, rate, start, root)
     return _write(timeline.name, events, list(timeline.tracks.markers), rate, start, root)
 
 

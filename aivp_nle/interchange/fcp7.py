@@ -1,30 +1,35 @@
-"""Final Cut Pro 7 XML (xmeml) for Premiere Pro and DaVinci Resolve.
+"""Final Cut Pro 7 XML (xmeml) for Premiere Pro, DaVinci Resolve and OpenShot.
 
-The stock otio-fcp-adapter (1.0.0) is the best of the stock writers and is used as is, then
-mended where it falls short (each fix below says why):
-- it writes an empty `<format/>`; Resolve ignores an FCP7 sequence without a real format
-  (OTIO issue 839), so the sequence format gets its size, rate and square pixels;
-- it drops track enabling, so our disabled angle tracks would all play: `<enabled>FALSE</enabled>`;
-- it drops audio levels: clip items of a track set to play louder or softer get the Audio Levels
-  filter (a linear gain, +12 dB at most, as Premiere and Resolve read it);
-- it loses blend and opacity: grain clip items get `<compositemode>` and an Opacity filter, the
-  form Premiere and Resolve read;
-- it writes paths as given: media go in as percent-encoded file URLs, which Premiere requires
-  for spaces, quotes and non-ASCII letters.
+Written by hand, in the shape Premiere and Resolve export, because the stock otio-fcp-adapter
+(1.0.0) writes clips a literal reader cannot use: it gives identical clips one id and writes all
+but the first as empty stubs (a reused clipitem id means "the same clip": the grain's 14 repeats
+vanish), writes every `<rate>` twice, no `<locked>` on tracks (OpenShot's importer crashes on
+that), no `<sourcetrack>` on audio clips and no channel counts, an empty sequence `<format/>`
+(Resolve ignores such a sequence: OTIO issue 839), and drops track enabling, levels and blends.
+
+Here every clip item has its own id and carries its whole `<file>` (the same file id and the same
+content each time: OpenShot reads the path inside each clip item, and Premiere and Resolve read a
+repeated file as the one file); file media say their size, audio channels and rate as probed;
+tracks end in `<enabled>` and `<locked>`; audio clips say which source track they play; the
+grain carries `<compositemode>` and an Opacity filter; a track's level is an Audio Levels filter
+(linear gain, +12 dB at most); media are percent-encoded file URLs, which Premiere needs for
+spaces, quotes and non-ASCII letters; beat markers sit on the sequence at their record frames.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from pathlib import Path
 
 import opentimelineio as otio
 
 from ..edit import meta
-from ..edit.clips import media_path
-from .common import delivery_size, timeline_rate
+from ..edit.clips import ClipMedia, clip_media
+from ..probe import MediaInfo
+from .common import delivery_size, timecode, timeline_rate
 
-__all__ = ["to_fcp7"]
+__all__ = ["FCP7_COMPOSITE", "to_fcp7"]
 
 FCP7_COMPOSITE = {"overlay": "overlay", "soft_light": "softlight", "screen": "screen"}
 
@@ -41,57 +46,111 @@ def _fields(parent: ET.Element, **values: object) -> None:
         _sub(parent, tag, value)
 
 
-def _fill_format(sequence: ET.Element, timeline: otio.schema.Timeline) -> None:
-    width, height = delivery_size(timeline)
-    rate = timeline_rate(timeline)
-    video = sequence.find("./media/video")
-    assert video is not None
-    old = video.find("format")
-    if old is not None:
-        video.remove(old)
-    format_e = ET.Element("format")
-    video.insert(0, format_e)
-    characteristics = _sub(format_e, "samplecharacteristics")
-    rate_e = _sub(characteristics, "rate")
-    _sub(rate_e, "timebase", round(rate))
-    _sub(rate_e, "ntsc", "FALSE" if float(rate).is_integer() else "TRUE")
-    _fields(characteristics, width=width, height=height, anamorphic="FALSE", pixelaspectratio="square",
-            fielddominance="none", colordepth=24)
+class _Writer:
+    def __init__(self, timeline: otio.schema.Timeline, root: Path, media: Mapping[Path, MediaInfo]) -> None:
+        self.timeline, self.root, self.media = timeline, root, media
+        self.rate = timeline_rate(timeline)
+        self.files: dict[Path, str] = {}
+        self.clipitems = 0
+
+    def _rate(self, parent: ET.Element) -> None:
+        rate = _sub(parent, "rate")
+        _fields(rate, timebase=round(self.rate), ntsc="FALSE" if float(self.rate).is_integer() else "TRUE")
+
+    def _timecode(self, parent: ET.Element, frame: int) -> None:
+        element = _sub(parent, "timecode")
+        self._rate(element)
+        _fields(element, string=timecode(frame, self.rate), frame=frame, displayformat="NDF")
+
+    def _video_characteristics(self, parent: ET.Element, width: int, height: int) -> None:
+        characteristics = _sub(parent, "samplecharacteristics")
+        self._rate(characteristics)
+        _fields(characteristics, width=width, height=height, anamorphic="FALSE", pixelaspectratio="square",
+                fielddominance="none")
+
+    def _file(self, parent: ET.Element, used: ClipMedia) -> None:
+        info = self.media[used.path]
+        self.files.setdefault(used.path, f"file-{len(self.files) + 1}")
+        element = ET.SubElement(parent, "file", id=self.files[used.path])
+        _fields(element, name=used.path.name, pathurl=used.path.as_uri())
+        self._rate(element)
+        _sub(element, "duration", used.media_frames or max(1, round(info.duration * self.rate)))
+        self._timecode(element, used.media_start)
+        media = _sub(element, "media")
+        if info.video is not None:
+            self._video_characteristics(_sub(media, "video"), info.video.width, info.video.height)
+        if info.audio:
+            audio = _sub(media, "audio")
+            _fields(_sub(audio, "samplecharacteristics"), depth=16, samplerate=info.audio[0].sample_rate)
+            _sub(audio, "channelcount", info.audio[0].channels)
+
+    def _clipitem(self, parent: ET.Element, clip: otio.schema.Clip, track: otio.schema.Track) -> None:
+        used = clip_media(clip, self.rate, self.root, False)
+        record = round(clip.range_in_parent().start_time.rescaled_to(self.rate).value)
+        self.clipitems += 1
+        item = ET.SubElement(parent, "clipitem", id=f"clipitem-{self.clipitems}")
+        _fields(item, name=clip.name, enabled="TRUE", duration=used.media_frames or used.first + used.frames)
+        self._rate(item)
+        _fields(item, start=record, end=record + used.frames, **{"in": used.first, "out": used.first + used.frames})
+        self._file(item, used)
+        if track.kind == otio.schema.TrackKind.Audio:
+            _fields(_sub(item, "sourcetrack"), mediatype="audio", trackindex=1)
+            if meta.gain_db(track):
+                self._audio_level(item, meta.gain_db(track))
+        grain = meta.get(clip)
+        if grain.get("role") == meta.Role.GRAIN:
+            self._grain_blend(item, str(grain["blend_mode"]), float(grain["opacity"]))
+
+    def _grain_blend(self, clipitem: ET.Element, mode: str, opacity: float) -> None:
+        """Composite mode and opacity; the opacity also as a keyframe at the clip's start, which is
+        where OpenShot's importer (and Premiere, for animated opacity) read it."""
+        _sub(clipitem, "compositemode", FCP7_COMPOSITE[mode])
+        effect = _sub(_sub(clipitem, "filter"), "effect")
+        _fields(effect, name="Opacity", effectid="opacity", effectcategory="motion", effecttype="motion", mediatype="video")
+        parameter = _sub(effect, "parameter")
+        percent = f"{opacity * 100:g}"
+        _fields(parameter, parameterid="opacity", name="Opacity", valuemin=0, valuemax=100, value=percent)
+        _fields(_sub(parameter, "keyframe"), when=0, value=percent)
+
+    def _audio_level(self, clipitem: ET.Element, gain_db: float) -> None:
+        effect = _sub(_sub(clipitem, "filter"), "effect")
+        _fields(effect, name="Audio Levels", effectid="audiolevels", effectcategory="audiolevels",
+                effecttype="audiolevels", mediatype="audio")
+        _fields(_sub(effect, "parameter"), parameterid="level", name="Level", valuemin=0, valuemax=3.98109,
+                value=f"{min(10 ** (gain_db / 20), 3.98109):.6g}")
+
+    def _track(self, parent: ET.Element, track: otio.schema.Track) -> None:
+        element = _sub(parent, "track")
+        for clip in track.find_clips():
+            self._clipitem(element, clip, track)
+        _fields(element, enabled="TRUE" if track.enabled else "FALSE", locked="FALSE")
+
+    def write(self) -> str:
+        doc = ET.Element("xmeml", version="4")
+        sequence = ET.SubElement(doc, "sequence", id="sequence-1")
+        _fields(sequence, name=self.timeline.name or "aivp",
+                duration=round(self.timeline.duration().rescaled_to(self.rate).value))
+        self._rate(sequence)
+        start = self.timeline.global_start_time
+        self._timecode(sequence, round(start.rescaled_to(self.rate).value) if start is not None else 0)
+        media = _sub(sequence, "media")
+        video = _sub(media, "video")
+        width, height = delivery_size(self.timeline)
+        self._video_characteristics(_sub(video, "format"), width, height)
+        for track in self.timeline.video_tracks():
+            self._track(video, track)
+        audio = _sub(media, "audio")
+        _fields(_sub(_sub(audio, "format"), "samplecharacteristics"), depth=16, samplerate=48000)
+        for track in self.timeline.audio_tracks():
+            self._track(audio, track)
+        for marker in self.timeline.tracks.markers:
+            first = round(marker.marked_range.start_time.rescaled_to(self.rate).value)
+            length = round(marker.marked_range.duration.rescaled_to(self.rate).value)
+            element = _sub(sequence, "marker")
+            _fields(element, name=marker.name, comment="", **{"in": first, "out": first + length if length else -1})
+        ET.indent(doc)
+        return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n' + ET.tostring(doc, encoding="unicode") + "\n"
 
 
-def _grain_blend(clipitem: ET.Element, mode: str, opacity: float) -> None:
-    _sub(clipitem, "compositemode", FCP7_COMPOSITE[mode])
-    effect = _sub(_sub(clipitem, "filter"), "effect")
-    _fields(effect, name="Opacity", effectid="opacity", effectcategory="motion", effecttype="motion", mediatype="video")
-    _fields(_sub(effect, "parameter"), parameterid="opacity", name="Opacity", valuemin=0, valuemax=100,
-            value=f"{opacity * 100:g}")
-
-
-def _audio_level(clipitem: ET.Element, gain_db: float) -> None:
-    effect = _sub(_sub(clipitem, "filter"), "effect")
-    _fields(effect, name="Audio Levels", effectid="audiolevels", effectcategory="audiolevels", effecttype="audiolevels",
-            mediatype="audio")
-    _fields(_sub(effect, "parameter"), parameterid="level", name="Level", valuemin=0, valuemax=3.98109,
-            value=f"{min(10 ** (gain_db / 20), 3.98109):.6g}")
-
-
-def to_fcp7(timeline: otio.schema.Timeline, root: Path) -> str:
-    copy = timeline.deepcopy()
-    for clip in copy.find_clips():
-        clip.media_reference.target_url = media_path(clip, root).as_uri()
-    tree = ET.fromstring(otio.adapters.write_to_string(copy, "fcp_xml"))
-    sequence = tree.find("./project/children/sequence")
-    assert sequence is not None
-    _fill_format(sequence, copy)
-    track_elements = sequence.findall("./media/video/track") + sequence.findall("./media/audio/track")
-    for track, element in zip([*copy.video_tracks(), *copy.audio_tracks()], track_elements):
-        if not track.enabled:
-            _sub(element, "enabled", "FALSE")
-        for clip, clipitem in zip(track.find_clips(), element.findall("clipitem")):
-            if meta.role_of(track) == meta.Role.GRAIN:
-                grain = meta.get(clip)
-                _grain_blend(clipitem, str(grain["blend_mode"]), float(grain["opacity"]))
-            elif track.kind == otio.schema.TrackKind.Audio and meta.gain_db(track):
-                _audio_level(clipitem, meta.gain_db(track))
-    ET.indent(tree)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n' + ET.tostring(tree, encoding="unicode") + "\n"
+def to_fcp7(timeline: otio.schema.Timeline, root: Path, media: Mapping[Path, MediaInfo]) -> str:
+    return _Writer(timeline, root, media).write()

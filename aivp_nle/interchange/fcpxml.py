@@ -8,7 +8,14 @@ audio lanes -1, -2, ...), so each NLE track comes back as a track. Clips of disa
 `enabled="0"`; video clips use only their picture (`srcEnable="video"`); the grain carries
 `<adjust-blend mode="14 (Overlay)" amount="0.3"/>` (FCP's blend-mode numbers), an audio track's level
 is `<adjust-volume amount="-3dB"/>` on each of its clips; beat markers sit on
-the gap at their record times; asset audio flags come from probing each file.
+the gap at their record times; asset audio flags come from probing each file. Formats carry the
+names FCP gives them (FFVideoFormat3840x2160p24), or none where FCP has none.
+
+`srcEnable` on `asset-clip` is Apple's DTD attribute for a clip that uses only its video or only
+its audio (a "video only" edit); none of the FCP exports we compared has such an edit, so how FCP
+honours it there stays unverified. The angles are lanes, not an `mc-clip`: OTIO's FCPXML reader
+(and so `aivp import`) cannot read a multicam clip back, and a file we cannot read back we cannot
+check.
 """
 
 from __future__ import annotations
@@ -27,7 +34,19 @@ from .common import delivery_size, timeline_rate
 
 __all__ = ["to_fcpxml"]
 
+# FCP writes a blend mode as its position in the Blend Mode menu (separators counted) and its name:
+# "22 (Difference)" and "25 (Stencil Alpha)" are seen in files FCP wrote, which puts Overlay at 14.
 FCP_BLEND = {"overlay": "14 (Overlay)", "soft_light": "15 (Soft Light)", "screen": "10 (Screen)"}
+# The formats FCP names (FFVideoFormat1080p24, FFVideoFormat3840x2160p2997 ...); others it leaves unnamed.
+FCP_SIZES = {(1280, 720): "720", (1920, 1080): "1080", (3840, 2160): "3840x2160", (4096, 2160): "4096x2160"}
+FCP_RATES = {Fraction(24): "24", Fraction(25): "25", Fraction(30): "30", Fraction(50): "50", Fraction(60): "60",
+             Fraction(24000, 1001): "2398", Fraction(30000, 1001): "2997", Fraction(60000, 1001): "5994"}
+
+
+def fcp_format_name(width: int, height: int, frame: Fraction) -> str | None:
+    """FCP's name for a format, or None for one FCP has no name for (a custom format)."""
+    size, rate = FCP_SIZES.get((width, height)), FCP_RATES.get(1 / frame)
+    return f"FFVideoFormat{size}p{rate}" if size and rate else None
 
 
 class _Clock:
@@ -35,6 +54,8 @@ class _Clock:
 
     def __init__(self, rate: float) -> None:
         self.frame = 1 / Fraction(rate).limit_denominator(1001)
+
+
 
     def __call__(self, frames: int) -> str:
         seconds = frames * self.frame
@@ -55,8 +76,10 @@ def to_fcpxml(timeline: otio.schema.Timeline, root: Path, media: Mapping[Path, M
     def format_id(w: int, h: int, frame: str) -> str:
         if (w, h, frame) not in formats:
             formats[(w, h, frame)] = f"r{len(formats) + 1}"
-            ET.SubElement(resources, "format", id=formats[(w, h, frame)], name=f"{w}x{h}", frameDuration=frame,
-                          width=str(w), height=str(h), colorSpace="1-1-1 (Rec. 709)")
+            name = fcp_format_name(w, h, Fraction(frame[:-1]))
+            attributes = {"id": formats[(w, h, frame)], **({"name": name} if name else {}), "frameDuration": frame,
+                          "width": str(w), "height": str(h), "colorSpace": "1-1-1 (Rec. 709)"}
+            ET.SubElement(resources, "format", attrib=attributes)
         return formats[(w, h, frame)]
 
     sequence_format = format_id(width, height, clock(1))

@@ -5,7 +5,7 @@ from pathlib import Path
 import opentimelineio as otio
 
 from aivp_nle.interchange.common import prepare
-from aivp_nle.interchange.mlt import to_kdenlive
+from aivp_nle.interchange.kdenlive import to_kdenlive
 
 
 def write_to_string(input_otio: otio.schema.Timeline) -> str:

@@ -18,17 +18,47 @@ from pathlib import Path
 
 from .errors import OutputExistsError
 
-__all__ = ["claim", "hash_file", "next_version", "scratch_path", "write_bytes"]
+__all__ = ["NAME_MAX", "claim", "fitting_name", "hash_file", "next_version", "scratch_path", "shown", "write_bytes"]
 
 _TMP_PREFIX = ".aivp-tmp-"
+NAME_MAX = 255  # bytes in one file name on every file system our users have (ext4, APFS, NTFS in UTF-16 units)
+_SUFFIX_MAX = 16  # a media suffix (.mp4, .mov, .kdenlive) is short; a longer one is not a format
+
+
+def shown(name: str | Path) -> str:
+    """A file name fit to print: bytes that are not UTF-8 (Linux names are bytes) and control
+    characters appear as \\xNN escapes instead of breaking the terminal or the message."""
+    text = os.fsencode(name).decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() or c == " " else f"\\x{ord(c):02x}" for c in text)
+
+
+def fitting_name(stem: str, suffix: str, reserve: int = 0) -> str:
+    """`stem + suffix`, the stem shortened (never inside a character) so the name leaves `reserve`
+    bytes free under the file system's limit, for a suffix a caller adds later."""
+    room = NAME_MAX - reserve - len(os.fsencode(suffix))
+    encoded = os.fsencode(stem)
+    if len(encoded) <= room:
+        return stem + suffix
+    piece = encoded[:room]
+    for drop in range(4):  # a UTF-8 name is cut between characters; a bytes name anywhere
+        candidate = piece[: len(piece) - drop]
+        try:
+            candidate.decode("utf-8")
+        except UnicodeDecodeError as error:
+            if error.start < len(candidate) - 3:
+                break
+            continue
+        return os.fsdecode(candidate) + suffix
+    return os.fsdecode(piece) + suffix
 
 
 @contextmanager
 def scratch_path(destination: Path) -> Iterator[Path]:
     """A temporary path beside `destination` (same suffix, so tools pick the right format)."""
     destination.parent.mkdir(parents=True, exist_ok=True)
+    suffix = destination.suffix if len(os.fsencode(destination.suffix)) <= _SUFFIX_MAX else ""  # short, whatever the name
     while True:
-        path = destination.parent / f"{_TMP_PREFIX}{secrets.token_hex(6)}{destination.suffix}"
+        path = destination.parent / f"{_TMP_PREFIX}{secrets.token_hex(6)}{suffix}"
         try:  # O_EXCL: never someone else's file; mode 0o666 so the user's umask decides, as for any file
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
             break

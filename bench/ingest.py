@@ -152,7 +152,7 @@ def kills(scratch: Path, base: bytes, count: int) -> None:
     subprocess.run([*WATCH, str(project), "--once"], check=True, stdout=subprocess.DEVNULL)
     takes = sorted(hashlib.sha256(t.read_bytes()).hexdigest() for t in _takes(stage))
     with sqlite3.connect(project / ".aivp" / "ledger.sqlite") as db:
-        ledger = sorted(Path(r[0]).name for r in db.execute("SELECT take FROM takes WHERE state = 'published'"))
+        ledger = sorted(Path(os.fsdecode(r[0])).name for r in db.execute("SELECT take FROM takes WHERE state = 'published'"))
     print(f"kill -9 x{count} during the import of 30 files ({time.perf_counter() - started:.0f} s): "
           f"exactly once: {takes == sorted(sources)}; partial takes seen: {partial}; "
           f"ledger equals disk: {ledger == sorted(t.name for t in _takes(stage))}; "

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 
-from aivp_nle import synth
 from aivp_nle.ffmpeg import FFmpeg, media_arg
 from aivp_nle.ingest import importer as importer_module
 from aivp_nle.ingest import watcher as watcher_module
@@ -30,27 +29,17 @@ from aivp_nle.ingest.status import project_status
 from aivp_nle.ingest.watcher import Watcher, ledger_path
 from aivp_nle.project import Project, init_project, open_project
 
-from .watch_helpers import takes, variant, wait_for, watching, write_slowly
+from .watch_helpers import inbox, one_second_clip, takes, variant, wait_for, watch_project, watching, write_slowly
 
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory, ff: FFmpeg) -> bytes:
-    """A one-second take: small, so hundreds of them stay quick."""
-    path = tmp_path_factory.mktemp("clip") / "clip.mp4"
-    return synth.make_angle(path, "red", 1.0, 24, (64, 36), ff=ff).read_bytes()
+    return one_second_clip(tmp_path_factory.mktemp("clip"), ff)
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
-    root = init_project(tmp_path / "mv").root
-    (root / "aivp.toml").write_text("[watch]\nrebuild = false\n", encoding="utf-8")
-    return open_project(root)
-
-
-def inbox(project: Project) -> Path:
-    folder = project.root / "inbox"
-    folder.mkdir(exist_ok=True)
-    return folder
+    return watch_project(tmp_path)
 
 
 def run_once(project: Project, **settings: object) -> list[str]:
@@ -231,12 +220,12 @@ def test_a_full_disk_pauses_intake_removes_the_partial_copy_and_loses_nothing(pr
     real_copy = importer_module.Importer._copy
     failures = []
 
-    def copy_until_full(self: importer_module.Importer, source: Path, scratch: Path) -> str:
+    def copy_until_full(self: importer_module.Importer, source: Path, scratch: Path, checked: object) -> str:
         if not failures:
             failures.append(scratch)
             scratch.write_bytes(b"half a take")
             raise OSError(errno.ENOSPC, "No space left on device")
-        return real_copy(self, source, scratch)
+        return real_copy(self, source, scratch, checked)
 
     monkeypatch.setattr(importer_module.Importer, "_copy", copy_until_full)
     monkeypatch.setattr(watcher_module, "PAUSE_WHEN_FULL", 1.0)
@@ -254,7 +243,7 @@ def _watch_command(project: Project) -> list[str]:
 
 def _ledger_takes(project: Project) -> list[Path]:
     with sqlite3.connect(ledger_path(project)) as db:
-        return sorted(Path(row[0]) for row in db.execute("SELECT take FROM takes WHERE state = 'published'"))
+        return sorted(Path(os.fsdecode(row[0])) for row in db.execute("SELECT take FROM takes WHERE state = 'published'"))
 
 
 def test_kill_9_at_random_moments_never_loses_duplicates_or_half_writes_a_take(project: Project, clip: bytes) -> None:

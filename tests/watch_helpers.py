@@ -9,8 +9,28 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from aivp_nle import synth
+from aivp_nle.ffmpeg import FFmpeg
 from aivp_nle.ingest.watcher import Watcher
-from aivp_nle.project import Project
+from aivp_nle.project import Project, init_project, open_project
+
+
+def one_second_clip(folder: Path, ff: FFmpeg) -> bytes:
+    """A one-second take: small, so hundreds of them stay quick."""
+    return synth.make_angle(folder / "clip.mp4", "red", 1.0, 24, (64, 36), ff=ff).read_bytes()
+
+
+def watch_project(folder: Path, watch_settings: str = "") -> Project:
+    """A project that files takes without rebuilding the edit (the watch tests' subject is intake)."""
+    root = init_project(folder / "mv").root
+    (root / "aivp.toml").write_text(f"[watch]\nrebuild = false\n{watch_settings}", encoding="utf-8")
+    return open_project(root)
+
+
+def inbox(project: Project) -> Path:
+    folder = project.root / "inbox"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 def variant(base: bytes, tag: str, padding: int = 0) -> bytes:

@@ -7,6 +7,10 @@ download's temporary name and no temporary sibling exists, its size and mtime ha
 settle time, no process here has it open for writing, its MP4/MOV boxes cover the file exactly with
 a `moov` and no open-ended `mdat`, ffprobe reads it without a word on stderr with a video stream
 and a duration, and that duration matches what the service promised, when it promised one.
+
+A file we could never build from is refused at once, with the reason: an extension that is not a
+video format we cut (`.avi`, none at all), a FIFO, socket or device, a symbolic link. A name too
+long to take a temporary sibling is judged like any other.
 """
 
 from __future__ import annotations
@@ -20,10 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..ffmpeg import FFmpeg
+from ..files import shown
 from ..probe import ISO_BMFF, MediaInfo, box_problem, from_ffprobe
+from ..project import VIDEO_SUFFIXES
 
 __all__ = [
-    "Broken", "Judge", "Ready", "Settled", "Verdict", "Waiting", "is_companion", "is_temporary", "open_for_writing",
+    "Broken", "Identity", "Judge", "Ready", "Settled", "Verdict", "Waiting", "is_companion", "is_temporary", "open_for_writing",
+    "unbuildable",
 ]
 
 COMPANION_SUFFIXES = (".json", ".txt")  # prompts and service metadata that travel beside a generation
@@ -41,8 +48,22 @@ class Settled:
 
 
 @dataclass(frozen=True)
+class Identity:
+    """Which file, in which state, was checked: the copy must read that same file."""
+
+    inode: int
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, status: os.stat_result) -> Identity:
+        return cls(status.st_ino, status.st_size, status.st_mtime_ns)
+
+
+@dataclass(frozen=True)
 class Ready:
     info: MediaInfo
+    identity: Identity | None = None
 
 
 @dataclass(frozen=True)
@@ -68,7 +89,22 @@ def is_companion(path: Path) -> bool:
 
 
 def _temporary_sibling(path: Path) -> bool:
-    return any(path.with_name(path.name + suffix).exists() for suffix in TEMPORARY_SUFFIXES)
+    for suffix in TEMPORARY_SUFFIXES:
+        try:
+            if os.path.lexists(path.with_name(path.name + suffix)):
+                return True
+        except (OSError, ValueError):  # a name at the length limit has no longer sibling
+            continue
+    return False
+
+
+def unbuildable(path: Path) -> str | None:
+    """Why a file can never become a take (its extension), or None."""
+    suffix = path.suffix.lower()
+    if suffix in VIDEO_SUFFIXES:
+        return None
+    kind = f"a {shown(suffix)} file" if suffix else "a file without an extension"
+    return f"{kind}: aivp builds from {', '.join(sorted(VIDEO_SUFFIXES))}. Convert it (ffmpeg -i IN -c copy OUT.mp4) or regenerate"
 
 
 def open_for_writing(path: Path) -> bool:
@@ -132,9 +168,13 @@ class Judge:
             self.forget(path)
             return Waiting("gone")
         if stat.S_ISLNK(info.st_mode):
-            return Broken(f"a symbolic link (to {os.readlink(path)}); put the file itself in the inbox")
+            return Broken(f"a symbolic link (to {shown(os.readlink(path))}); put the file itself in the inbox")
         if not stat.S_ISREG(info.st_mode):
-            return Waiting("not a regular file")
+            kind = "a FIFO" if stat.S_ISFIFO(info.st_mode) else "a socket" if stat.S_ISSOCK(info.st_mode) else "a device"
+            return Broken(f"{kind}, not a file; put the file itself in the inbox")
+        refusal = unbuildable(path)
+        if refusal:
+            return Broken(refusal)
         seen = self._seen.get(path)
         if seen is None or (seen.size, seen.mtime_ns) != (info.st_size, info.st_mtime_ns):
             self._seen[path] = _Seen(info.st_size, info.st_mtime_ns, now)
@@ -154,6 +194,7 @@ class Judge:
         """
         if open_for_writing(path):
             return Waiting("open for writing by a process")
+        checked = Identity.of(os.stat(path))
         if path.suffix.lower() in ISO_BMFF:
             problem = box_problem(path)
             if problem:
@@ -168,4 +209,4 @@ class Judge:
             return Broken("no duration")
         if expected_duration is not None and abs(info.duration - expected_duration) > 0.5:
             return Broken(f"lasts {info.duration:.2f} s, but the service reported {expected_duration:.2f} s: cut off")
-        return Ready(info)
+        return Ready(info, checked)

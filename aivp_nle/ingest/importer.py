@@ -5,6 +5,12 @@ to disk; the ledger records the name it will claim; a hard link claims it (a lin
 file, unlike rename); the sidecar is written; the ledger publishes. A kill -9 anywhere leaves either
 a stray temporary file (swept at the next start) or a take `recover` can verify by its hash and
 finish. The inbox file itself is only read, never changed, unless it goes to quarantine.
+
+The copy reads the very file that was checked: the same inode, size and mtime before and after
+reading it, else the copy is dropped and the file judged again (a file swapped or rewritten
+between the checks and the copy is never filed under another file's description). Room is
+checked against the file's own size plus a margin. A ledger lost or rebuilt is filled again from
+the takes' sidecars before anything is taken in.
 """
 
 from __future__ import annotations
@@ -21,21 +27,27 @@ from pathlib import Path
 from ..config import WatchSettings
 from ..errors import AivpError, MediaError
 from ..ffmpeg import FFmpeg
-from ..files import claim, hash_file, next_version, scratch_path, write_bytes
+from ..files import claim, fitting_name, hash_file, next_version, scratch_path, shown, write_bytes
 from ..probe import MediaInfo, probe
-from ..project import Project, TakeFile
+from ..project import STAGES, Project, TakeFile
+from .finished import Identity
 from .ledger import Ledger
 from .naming import take_identity
 from .sidecar import NeighbourInfo, Source, TakeSidecar, neighbour_info, sidecar_path
 
-__all__ = ["DiskFullError", "Duplicate", "Imported", "Importer", "Quarantined"]
+__all__ = ["DiskFullError", "Duplicate", "Imported", "Importer", "Quarantined", "SourceChanged"]
 
 CHUNK = 4 * 1024 * 1024
-SPARE = 64 * 1024 * 1024  # room left free beyond the file itself
+MARGIN = 1024 * 1024  # room left free beyond the file itself (at least; a tenth of a large file)
+WHY = ".why.txt"
 
 
 class DiskFullError(AivpError):
     """Not enough room to copy a take in: intake pauses until there is."""
+
+
+class SourceChanged(AivpError):
+    """The inbox file is not the one that was checked any more: it is judged again."""
 
 
 @dataclass(frozen=True)
@@ -63,20 +75,20 @@ class Importer:
         self.stage = project.stage_dir(settings.stage)
         self.quarantine_dir = inbox / "quarantine"
 
-    def take_in(self, source: Path, info: MediaInfo, neighbour: NeighbourInfo) -> Imported | Duplicate:
+    def take_in(self, source: Path, info: MediaInfo, neighbour: NeighbourInfo, identity: Identity | None = None) -> Imported | Duplicate:
         """Copy the take in under its versioned name; a full disk raises DiskFullError with nothing half-filed."""
         try:
-            return self._take_in(source, info, neighbour)
+            return self._take_in(source, info, neighbour, identity)
         except OSError as error:
             if error.errno == errno.ENOSPC:
-                raise DiskFullError(f"{self.stage}: the disk filled up while taking in {source.name}; intake paused") from None
+                raise DiskFullError(f"{self.stage}: the disk filled up while taking in {shown(source.name)}; intake paused") from None
             raise
 
-    def _take_in(self, source: Path, info: MediaInfo, neighbour: NeighbourInfo) -> Imported | Duplicate:
+    def _take_in(self, source: Path, info: MediaInfo, neighbour: NeighbourInfo, identity: Identity | None) -> Imported | Duplicate:
         status = source.lstat()
         self._ensure_room(status.st_size)
         with scratch_path(self.stage / f"incoming{source.suffix.lower()}") as scratch:
-            digest = self._copy(source, scratch)
+            digest = self._copy(source, scratch, identity or Identity.of(status))
             known = self.ledger.take_for(digest)
             if known is not None and known.exists():
                 self.ledger.note(source, status.st_size, status.st_mtime_ns, "duplicate", str(known))
@@ -94,15 +106,18 @@ class Importer:
 
     def _ensure_room(self, size: int) -> None:
         free = shutil.disk_usage(self.stage).free
-        if free < size + SPARE:
-            raise DiskFullError(f"{self.stage}: {free / 1e6:.0f} MB free, a {size / 1e6:.0f} MB take needs more; intake paused")
+        needed = size + max(MARGIN, size // 10)
+        if free < needed:
+            raise DiskFullError(f"{self.stage}: {free / 1e6:.1f} MB free, a {size / 1e6:.1f} MB take needs {needed / 1e6:.1f} MB; intake paused")
 
-    def _copy(self, source: Path, scratch: Path) -> str:
-        """Copy while hashing, without following a symlink swapped in since the file was judged."""
+    def _copy(self, source: Path, scratch: Path, checked: Identity) -> str:
+        """Copy while hashing, without following a symlink swapped in since the file was judged, and
+        only the file that was checked, unchanged while it was read."""
         digest = hashlib.sha256()
         descriptor = os.open(source, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         try:
-            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            before = os.fstat(descriptor)
+            if not stat.S_ISREG(before.st_mode):
                 raise MediaError(source, "is not a regular file", "Put the file itself in the inbox")
             with os.fdopen(descriptor, "rb", closefd=False) as reader, open(scratch, "wb") as writer:
                 while chunk := reader.read(CHUNK):
@@ -110,17 +125,20 @@ class Importer:
                     writer.write(chunk)
                 writer.flush()
                 os.fsync(writer.fileno())
+            after = os.fstat(descriptor)
         finally:
             os.close(descriptor)
+        if not Identity.of(before) == Identity.of(after) == checked:
+            raise SourceChanged(f"{shown(source.name)} changed since it was checked; judged again")
         return digest.hexdigest()
 
     def _write_sidecar(self, take: Path, digest: str, size: int, source: Path, info: MediaInfo, neighbour: NeighbourInfo) -> None:
         named = TakeFile.from_path(take)
         shot, _, angle = named.angle.partition("_")
         sidecar = TakeSidecar(
-            take=take.name, shot=shot, angle=angle or shot, take_version=named.version, original_name=source.name,
+            take=take.name, shot=shot, angle=angle or shot, take_version=named.version, original_name=shown(source.name),
             sha256=digest, size=size, imported_at=datetime.now(timezone.utc),
-            source=Source(original_path=str(source), service=neighbour.service, task_id=neighbour.task_id),
+            source=Source(original_path=shown(source), service=neighbour.service, task_id=neighbour.task_id),
             prompt=neighbour.prompt or self._prompt_from_project(source, take), model=neighbour.model,
             seed=neighbour.seed, probe=info.model_copy(update={"path": take}),
         )
@@ -138,23 +156,46 @@ class Importer:
         return None
 
     def quarantine(self, source: Path, reason: str) -> Quarantined:
-        """Move the file aside with a `.why.txt` beside it; nothing is deleted."""
+        """Move the file aside with a `.why.txt` beside it; nothing is deleted. The name stays the
+        file's own, shortened where the note's suffix would not fit (the note names the original)."""
         status = source.lstat()
         self.quarantine_dir.mkdir(parents=True, exist_ok=True)
-        target, number = self.quarantine_dir / source.name, 1
-        while target.exists() or target.is_symlink():
+        suffix = source.suffix if len(os.fsencode(source.suffix)) <= 16 else ""
+        stem = source.name[: len(source.name) - len(suffix)] if suffix else source.name
+        target, number = self.quarantine_dir / fitting_name(stem, suffix, len(WHY)), 1
+        while os.path.lexists(target):
             number += 1
-            target = self.quarantine_dir / f"{source.stem} ({number}){source.suffix}"
+            target = self.quarantine_dir / fitting_name(stem, f" ({number}){suffix}", len(WHY))
         os.rename(source, target)
         when = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        note = f"{source.name} was not imported ({when}):\n{reason}\nFix or regenerate it, then put it back in the inbox.\n"
-        write_bytes(target.with_name(target.name + ".why.txt"), note.encode("utf-8"), replace=True)
+        note = f"{shown(source.name)} was not imported ({when}):\n{reason}\nFix or regenerate it, then put it back in the inbox.\n"
+        write_bytes(target.with_name(target.name + WHY), note.encode("utf-8", "backslashreplace"), replace=True)
         self.ledger.note(source, status.st_size, status.st_mtime_ns, "quarantined", reason)
         return Quarantined(source, target, reason)
 
+    def adopt_sidecars(self) -> list[str]:
+        """Fill an empty ledger (lost, or rebuilt from an unreadable one) from the takes' sidecars."""
+        if not self.ledger.is_empty():
+            return []
+        adopted = 0
+        for stage in STAGES:
+            for path in sorted(self.project.stage_dir(stage).glob("*.aivp.json")):
+                take = path.with_name(path.name.removesuffix(".aivp.json"))
+                try:
+                    sidecar = TakeSidecar.model_validate_json(path.read_bytes())
+                except (OSError, ValueError):
+                    continue  # not ours, or damaged: its take is judged like a new one
+                if take.is_file():
+                    self.ledger.adopt(sidecar.sha256, take, Path(sidecar.source.original_path))
+                    adopted += 1
+        notes = [f"rebuilt the ledger from {adopted} takes' sidecars"] if adopted else []
+        if self.ledger.rebuilt_from is not None:
+            notes.insert(0, f"the ledger could not be read: moved to {self.ledger.rebuilt_from.name}")
+        return notes
+
     def recover(self) -> list[str]:
         """After a crash: finish takes that were linked, forget the rest, sweep our temporary files."""
-        notes = []
+        notes = self.adopt_sidecars()
         for pending in self.ledger.pending():
             if pending.take.is_file() and hash_file(pending.take) == pending.sha256:
                 info = probe(pending.take, self.ff)

@@ -20,9 +20,12 @@ from .sidecar import NeighbourInfo
 __all__ = ["slug", "take_identity"]
 
 
+SLUG_MAX = 64  # a shot or angle name: room for both, the version and a suffix in any file system
+
+
 def slug(text: str) -> str:
-    """Safe in a file name and in every editor: letters, digits and dashes."""
-    cleaned = re.sub(r"[^A-Za-z0-9-]+", "-", text).strip("-")
+    """Safe in a file name and in every editor: letters, digits and dashes, and not too long."""
+    cleaned = re.sub(r"[^A-Za-z0-9-]+", "-", text).strip("-")[:SLUG_MAX].strip("-")
     return cleaned or "take"
 
 

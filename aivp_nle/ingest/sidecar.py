@@ -61,16 +61,21 @@ def sidecar_path(take: Path) -> Path:
 
 
 def neighbour_info(path: Path) -> NeighbourInfo:
-    """The JSON beside the file (NAME.mp4.json or NAME.json), else a prompt from NAME.txt."""
-    for candidate in (path.with_name(path.name + ".json"), path.with_suffix(".json")):
-        if candidate.is_file():
-            try:
-                return NeighbourInfo.model_validate(json.loads(candidate.read_text(encoding="utf-8")))
-            except (ValueError, UnicodeDecodeError):
-                break  # an unreadable neighbour is ignored, not fatal: the take still comes in
-    text = path.with_suffix(".txt")
-    if text.is_file():
-        return NeighbourInfo(prompt=text.read_text(encoding="utf-8", errors="replace").strip() or None)
+    """The JSON beside the file (NAME.mp4.json or NAME.json), else a prompt from NAME.txt.
+
+    An unreadable neighbour (bad JSON, a name too long to have one) is ignored: the take still comes in."""
+    try:
+        for candidate in (path.with_name(path.name + ".json"), path.with_suffix(".json")):
+            if candidate.is_file():
+                try:
+                    return NeighbourInfo.model_validate(json.loads(candidate.read_text(encoding="utf-8")))
+                except (ValueError, UnicodeDecodeError):
+                    break
+        text = path.with_suffix(".txt")
+        if text.is_file():
+            return NeighbourInfo(prompt=text.read_text(encoding="utf-8", errors="replace").strip() or None)
+    except (OSError, ValueError):
+        pass
     return NeighbourInfo()
 
 

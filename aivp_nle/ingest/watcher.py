@@ -5,6 +5,12 @@ no events arrive) only say where to look. The observer starts first, then the in
 already there make no event), and it is rescanned periodically, which also recovers whatever an
 overflowing event queue dropped. Files are judged and imported one at a time, so a stop (SIGTERM)
 lets the current file finish. Only one watcher runs per project (a lock file).
+
+No per-file error ever stops the daemon: whatever a file does to a check or to the copy (a name
+that is not UTF-8 or at the length limit, a FIFO, bytes that crash a reader), it goes to
+quarantine with its reason, or is reported and left where it is if even that fails, and the rest
+keep flowing. With `--once` a file still arriving after `[watch] patience` seconds (growing for
+ever, never settling) is reported and left in the inbox, and the run ends.
 """
 
 from __future__ import annotations
@@ -25,11 +31,12 @@ from watchdog.observers.polling import PollingObserver
 from ..config import WatchSettings
 from ..errors import AivpError, ConfigError
 from ..ffmpeg import FFmpeg, locate
+from ..files import shown
 from ..interchange import export_edit, export_path
 from ..pipeline import build_project
 from ..project import Project
 from .finished import Broken, Judge, Ready, Settled, Verdict, Waiting, is_companion, is_temporary
-from .importer import DiskFullError, Duplicate, Importer
+from .importer import DiskFullError, Duplicate, Importer, SourceChanged
 from .ledger import Ledger
 from .sidecar import neighbour_info
 
@@ -100,15 +107,19 @@ class Watcher:
         self.judge = Judge(self.ff, self.settings.settle)
         self.hints = _Hints(self.inbox)
         self.candidates: set[Path] = set()
+        self.first_seen: dict[Path, float] = {}
+        self.given_up: dict[Path, str] = {}  # --once: still arriving after the patience, left in the inbox
         self.stop = threading.Event()
         self.paused_until = 0.0
         self.imported_since_build = 0
+        self.once = False
 
     def run(self, once: bool = False) -> None:
+        self.once = once
         with self._lock(), Ledger(ledger_path(self.project)) as ledger:
             importer = Importer(self.project, ledger, self.ff, self.settings, self.inbox)
             for note in importer.recover():
-                self.say(f"recovered: {note}")
+                self.say(f"recovered: {shown(note)}")
             observer: Any = PollingObserver(timeout=max(0.1, self.settings.settle / 2)) if self.settings.polling else Observer()
             observer.schedule(self.hints, str(self.inbox), recursive=False)
             observer.start()
@@ -119,6 +130,8 @@ class Watcher:
                 observer.join(timeout=10)
             if self.imported_since_build:
                 self._rebuild()
+            for path, reason in self.given_up.items():
+                self.say(f"left in the inbox {shown(path.name)}: still arriving after {self.settings.patience:g} s ({reason})")
 
     def _lock(self) -> Any:
         path = ledger_path(self.project).with_suffix(".lock")
@@ -137,11 +150,11 @@ class Watcher:
     def _consider(self, ledger: Ledger, paths: Iterable[Path]) -> None:
         """New candidates: files in the inbox the ledger has not handled in their present state."""
         for path in paths:
-            if (path.is_dir() and not path.is_symlink()) or is_companion(path):
-                continue
             try:
+                if (path.is_dir() and not path.is_symlink()) or is_companion(path) or path in self.given_up:
+                    continue
                 status = path.lstat()
-            except FileNotFoundError:
+            except (OSError, ValueError):
                 continue
             if not ledger.already_handled(path, status.st_size, status.st_mtime_ns):
                 self.candidates.add(path)
@@ -175,21 +188,39 @@ class Watcher:
         Returns how many files still wait (temporary names do not count)."""
         waiting = len(checking)
         arrival = sorted(self.candidates - set(checking), key=_arrival)
+        now = time.monotonic()
         for path in arrival:
-            if not (path.exists() or path.is_symlink()):
+            if not os.path.lexists(path):
                 self.candidates.discard(path)
                 self.judge.forget(path)
+                self.first_seen.pop(path, None)
                 continue
-            verdict = self.judge.observe(path)
+            try:
+                verdict = self.judge.observe(path)
+            except (OSError, ValueError) as error:
+                verdict = Broken(f"could not be read ({shown(str(error))})")
             if isinstance(verdict, Settled):
-                checking[path] = pool.submit(self.judge.check, path, neighbour_info(path).expected_duration)
+                checking[path] = pool.submit(self._check, path)
                 waiting += 1
             elif isinstance(verdict, Waiting):
-                waiting += 0 if is_temporary(path.name) else 1
+                if is_temporary(path.name):
+                    continue
+                if self.once and now - self.first_seen.setdefault(path, now) > self.settings.patience:
+                    self.given_up[path] = verdict.reason
+                    self.candidates.discard(path)
+                    continue
+                waiting += 1
             else:
                 checking[path] = _done(verdict)
                 waiting += 1
         return waiting
+
+    def _check(self, path: Path) -> Verdict:
+        """The costly checks in a worker; a check that fails on the file is a reason to quarantine it."""
+        try:
+            return self.judge.check(path, neighbour_info(path).expected_duration)
+        except Exception as error:  # noqa: BLE001 - whatever the bytes do to a reader, the daemon goes on
+            return Broken(f"could not be checked ({type(error).__name__}: {shown(str(error))})")
 
     def _import_checked(self, importer: Importer, checking: dict[Path, Future[Verdict]], now: float) -> None:
         """Import or quarantine the checked files, one at a time and in arrival order, so a stop
@@ -207,24 +238,36 @@ class Watcher:
                 self.say(f"paused: {full}")
                 self.judge.forget(path)
                 return
-            except AivpError as error:
-                line = f"not imported {path.name}: {error}"
+            except SourceChanged as changed:
+                line = None
+                self.say(f"not yet: {changed}")
+            except Exception as error:  # noqa: BLE001 - one file never stops the daemon
+                line = self._set_aside(importer, path, f"{type(error).__name__}: {shown(str(error))}")
             self.judge.forget(path)
             if line is not None:
                 self.say(line)
                 self.candidates.discard(path)
+                self.first_seen.pop(path, None)
+
+    def _set_aside(self, importer: Importer, path: Path, reason: str) -> str:
+        """A file the import failed on goes to quarantine; if even that fails, it is reported and left."""
+        try:
+            moved = importer.quarantine(path, reason)
+        except Exception as error:  # noqa: BLE001
+            self.given_up[path] = reason
+            return f"not imported {shown(path.name)}: {reason}; could not move it to quarantine either ({shown(str(error))})"
+        return f"quarantined {shown(path.name)}: {reason} (see {shown(moved.moved_to.name)}.why.txt)"
 
     def _file(self, importer: Importer, path: Path, verdict: Verdict) -> str | None:
         if isinstance(verdict, Broken):
-            moved = importer.quarantine(path, verdict.reason)
-            return f"quarantined {path.name}: {verdict.reason} (see {moved.moved_to.name}.why.txt)"
+            return self._set_aside(importer, path, verdict.reason)
         if not isinstance(verdict, Ready):
             return None  # not yet after all (a writer appeared): judged again from the start
-        outcome = importer.take_in(path, verdict.info, neighbour_info(path))
+        outcome = importer.take_in(path, verdict.info, neighbour_info(path), verdict.identity)
         if isinstance(outcome, Duplicate):
-            return f"skipped {path.name}: the same take as {outcome.take.name}"
+            return f"skipped {shown(path.name)}: the same take as {outcome.take.name}"
         self.imported_since_build += 1
-        return f"imported {path.name} as {outcome.take.name}"
+        return f"imported {shown(path.name)} as {outcome.take.name}"
 
     def _rebuild(self) -> None:
         self.imported_since_build = 0

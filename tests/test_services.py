@@ -118,10 +118,10 @@ def test_veo_downloads_with_its_key_from_its_own_host(tmp_path: Path, video: byt
 
 def test_veo_done_without_a_video_is_reported_as_filtered(tmp_path: Path) -> None:
     with running() as server:
-        server.routes["/v1beta/op2"] = Route(json_body=lambda: {"done": True, "response": {"generateVideoResponse": {
+        server.routes["/v1beta/models/veo-3/operations/op2"] = Route(json_body=lambda: {"done": True, "response": {"generateVideoResponse": {
             "raiMediaFilteredReasons": ["The prompt could not be submitted."]}}})
         with pytest.raises(TaskFailed, match="filtered by the service's safety checks: The prompt could not") as failure:
-            _fetch(server, "veo", "op2", tmp_path)
+            _fetch(server, "veo", "models/veo-3/operations/op2", tmp_path)
     assert failure.value.status == "failed" and not list(tmp_path.iterdir())
 
 

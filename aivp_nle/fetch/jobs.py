@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from ..config import checked
 from ..errors import AivpError, ConfigError
 from ..files import write_bytes
-from .services import api_key, configured, download_policy
+from .services import api_key, configured, download_policy, task_path
 from .tasks import TaskFailed, fetch_task
 
 if sys.version_info >= (3, 11):
@@ -64,7 +64,10 @@ def run_jobs(root: Path, inbox: Path, client: httpx.Client, environ: dict[str, s
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{jobs_file}: not valid TOML ({error})") from None
     state_file = root / ".aivp" / "jobs.json"
-    state: dict[str, dict[str, str]] = json.loads(state_file.read_text()) if state_file.is_file() else {}
+    try:
+        state: dict[str, dict[str, str]] = json.loads(state_file.read_text()) if state_file.is_file() else {}
+    except (OSError, ValueError):
+        state = {}  # our own record of what was fetched, damaged: every job is asked about again (fetches are idempotent)
     outcomes = []
     for job in jobs:
         key = f"{job.service}:{job.task}"
@@ -72,6 +75,11 @@ def run_jobs(root: Path, inbox: Path, client: httpx.Client, environ: dict[str, s
             outcomes.append(JobOutcome(job, "done earlier", state[key]["detail"]))
             continue
         service = configured(job.service, environ)
+        try:
+            task_path(service, job.task, job.kind)
+        except ConfigError as refusal:
+            outcomes.append(JobOutcome(job, "failed", f"{jobs_file}: {refusal}"))
+            continue
         try:
             fetched = fetch_task(
                 client, service, job.task, api_key(service, environ), inbox, job.kind, download_policy(service, environ), timeout=0.0

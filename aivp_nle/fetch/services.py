@@ -7,6 +7,10 @@ Gemini API) an operation `done` with `response.generateVideoResponse.generatedSa
 done with no sample when safety-filtered; Replicate `status` succeeded with `output` (a URL or a
 list). Keys come from the environment or the OS keyring, go only to the service's own hosts, and
 never into a file or a message.
+
+A task id comes from the user, a jobs file or a callback anyone can send: it goes into an API URL
+only when it has the shape of that service's ids, and escaped even then, so no id can point the
+request, and the key with it, at another API path (`../../v1/account`).
 """
 
 from __future__ import annotations
@@ -16,17 +20,21 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import quote
 
 import httpx
 
 from ..errors import ConfigError
 from .download import DownloadPolicy
 
-__all__ = ["SERVICES", "Service", "TaskState", "api_key", "configured", "download_policy", "insecure_hosts", "poll"]
+__all__ = [
+    "SERVICES", "Service", "TaskState", "api_key", "configured", "download_policy", "insecure_hosts", "poll", "task_path",
+]
 
 Status = Literal["pending", "done", "failed", "expired"]
 
@@ -49,7 +57,22 @@ class Service:
     path: Callable[[str, str], str]  # (task id, kind) -> API path
     headers: Callable[[str], dict[str, str]]
     parse: Callable[[dict[str, Any]], TaskState]
+    task_shape: re.Pattern[str]  # what the service's task ids look like
+    task_example: str
     key_on_download: bool = False  # Veo's files need the key; other services sign their URLs
+
+
+IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")  # UUIDs, Kling's and Replicate's ids
+KIND = re.compile(r"[a-z0-9-]{1,32}")  # Kling's task kinds: image2video, text2video ...
+
+
+def task_path(service: Service, task: str, kind: str = "") -> str:
+    """The API path of a task, refusing an id or kind of the wrong shape (never sent, never followed)."""
+    if not isinstance(task, str) or not service.task_shape.fullmatch(task):
+        raise ConfigError(f"{task!r} is not a {service.name} task id (they look like {service.task_example}); check it")
+    if kind and not KIND.fullmatch(kind):
+        raise ConfigError(f"{kind!r} is not a {service.name} task kind; use one like image2video")
+    return service.path(quote(task, safe="/"), kind)
 
 
 def _bearer(key: str) -> dict[str, str]:
@@ -137,17 +160,21 @@ SERVICES = {
     s.name: s for s in (
         Service("runway", "https://api.dev.runwayml.com", frozenset({"api.dev.runwayml.com", "dnznrvs05pmza.cloudfront.net"}),
                 ("RUNWAYML_API_SECRET",), "24-48 hours", lambda task, kind: f"/v1/tasks/{task}",
-                lambda key: {**_bearer(key), "X-Runway-Version": "2024-11-06"}, _runway),
+                lambda key: {**_bearer(key), "X-Runway-Version": "2024-11-06"}, _runway, IDENTIFIER,
+                "17f20503-6c24-4c16-946b-35dbbce2af2f"),
         Service("luma", "https://api.lumalabs.ai", frozenset({"api.lumalabs.ai", "storage.cdn-luma.com"}),
-                ("LUMAAI_API_KEY",), "a short time", lambda task, kind: f"/dream-machine/v1/generations/{task}", _bearer, _luma),
+                ("LUMAAI_API_KEY",), "a short time", lambda task, kind: f"/dream-machine/v1/generations/{task}", _bearer, _luma,
+                IDENTIFIER, "a UUID"),
         Service("kling", "https://api.klingai.com", frozenset({"api.klingai.com", "api-singapore.klingai.com", "cdn.klingai.com", "s15-kling.klingai.com"}),
                 ("KLING_ACCESS_KEY", "KLING_SECRET_KEY"), "30 days", lambda task, kind: f"/v1/videos/{kind or 'image2video'}/{task}",
-                _kling_headers, _kling),
+                _kling_headers, _kling, IDENTIFIER, "CjMkJWdX6pcAAAAAAABC7Q"),
         Service("veo", "https://generativelanguage.googleapis.com", frozenset({"generativelanguage.googleapis.com"}),
                 ("GEMINI_API_KEY",), "2 days", lambda task, kind: f"/v1beta/{task}", lambda key: {"x-goog-api-key": key}, _veo,
-                key_on_download=True),
+                re.compile(r"models/[A-Za-z0-9][A-Za-z0-9._-]{0,63}/operations/[A-Za-z0-9][A-Za-z0-9_-]{0,127}"),
+                "models/veo-3.0-generate-001/operations/OPERATION", key_on_download=True),
         Service("replicate", "https://api.replicate.com", frozenset({"api.replicate.com", "replicate.delivery"}),
-                ("REPLICATE_API_TOKEN",), "1 hour", lambda task, kind: f"/v1/predictions/{task}", _bearer, _replicate),
+                ("REPLICATE_API_TOKEN",), "1 hour", lambda task, kind: f"/v1/predictions/{task}", _bearer, _replicate,
+                IDENTIFIER, "gm3qorzdhgbfurvjtvhg6dckhu"),
     )
 }
 
@@ -176,7 +203,7 @@ def api_key(service: Service, environ: dict[str, str] | None = None) -> str:
 
 def poll(client: httpx.Client, service: Service, task: str, key: str, kind: str = "") -> TaskState:
     """Ask the service about a task once."""
-    url = service.base.rstrip("/") + service.path(task, kind)
+    url = service.base.rstrip("/") + task_path(service, task, kind)
     try:
         response = client.get(url, headers=service.headers(key), follow_redirects=False)
     except httpx.TransportError as error:

@@ -26,7 +26,7 @@ CHUNKED = "blue"
 GRAIN = "06_Edit/assets/grain plate.mp4"
 
 
-def make_project(folder: Path, ff: FFmpeg) -> Project:
+def make_project(folder: Path, ff: FFmpeg, name: str = STRANGE) -> Project:
     config = ProjectConfig(
         conform=ConformTarget(width=SIZE[0], height=SIZE[1]),
         cut=CutSettings(every=2, min_shot=0.8, seed=3),
@@ -34,7 +34,7 @@ def make_project(folder: Path, ff: FFmpeg) -> Project:
         audio=AudioSettings(play="stems"),
         angles={name: AngleSettings(offset=frames / RATE) for name, frames in OFFSETS.items() if frames},
     )
-    project = init_project(folder / STRANGE, config)
+    project = init_project(folder / name, config)
     synth.make_stems(project.audio_dir, SECONDS, BPM, [(2.0, 5.0), (7.0, 9.5)], ff=ff)
     synth.make_grain(project.path(GRAIN), 1.0, RATE, SIZE, ff)
     stage = project.stage_dir("v1_exploration")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +11,7 @@ import click
 
 from .. import __version__
 from ..errors import AivpError, ConfigError
+from ..files import shown
 from ..probe import MediaInfo
 
 
@@ -16,7 +19,8 @@ EXISTING = click.Path(path_type=Path)
 
 
 class _Face(click.Group):
-    """Our errors become one clear line on stderr and exit code 1; nothing else is caught."""
+    """Our errors, and the system's (a read-only folder, a full disk), become one clear line on
+    stderr and exit code 1; nothing else is caught."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -24,12 +28,22 @@ class _Face(click.Group):
         except AivpError as error:
             click.echo(f"aivp: error: {error}", err=True)
             ctx.exit(1)
+        except OSError as error:
+            where = f"{shown(error.filename)}: " if error.filename else ""
+            click.echo(f"aivp: error: {where}{error.strerror or error}", err=True)
+            ctx.exit(1)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM cleans up as Ctrl-C does: ffmpeg stopped, no half-written file
 
 
 @click.group(cls=_Face)
 @click.version_option(__version__, prog_name="aivp")
 def main() -> None:
     """aivp-nle: AI video generations to finished edits (multicam, beat-cut, grain, preview)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminated)  # `watch` sets its own: stop after the current file
 
 
 def _describe(info: MediaInfo) -> str:

@@ -2,19 +2,30 @@
 
 OTIO counts a clip's source range in the media's own time (from its start timecode); players and
 most formats count frames from the file's first frame. This is the one place that converts.
+
+It is also the one place that turns a file into a URL and back. OTIO's own helpers leave `#`, `?`,
+`%` and spaces as they are (`url_from_filepath` unquotes what it quoted), so a project in
+"MV #2" became `file:///MV #2/...`, which every reader cuts at the `#`. Ours are RFC 3986 file
+URLs, every byte of the name percent-encoded (names that are not UTF-8 too). Reading, a URL that
+has characters no encoded URL can hold (an earlier version's, or a tool's) is taken literally.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
+from urllib.parse import quote_from_bytes, unquote_to_bytes, urlsplit
 
 import opentimelineio as otio
 
 from ..errors import EditError, MediaError
 from . import meta
 
-__all__ = ["ClipMedia", "clip_media", "media_path"]
+__all__ = ["ClipMedia", "clip_media", "media_path", "media_url", "path_from_url"]
+
+_ENCODED = re.compile(r"[A-Za-z0-9\-._~:/@!$&'()*+,;=]|%[0-9A-Fa-f]{2}")  # what an encoded URL is made of
 
 
 @dataclass(frozen=True)
@@ -27,12 +38,40 @@ class ClipMedia:
     still: bool
 
 
+def media_url(path: Path) -> str:
+    """A file's URL: `file:///...` for an absolute path, a relative reference otherwise, percent-encoded."""
+    encoded = quote_from_bytes(os.fsencode(path.as_posix()), safe="/")
+    return "file://" + (encoded if encoded.startswith("/") else "/" + encoded) if path.is_absolute() else encoded
+
+
+def _literal(url: str) -> bool:
+    return not all(_ENCODED.fullmatch(m) for m in re.findall(r"%..|.", url, re.S))
+
+
+def path_from_url(url: str) -> Path:
+    """The file a URL (or a plain path, as Resolve and EDLs give) names."""
+    if not url.lower().startswith("file:"):
+        return Path(url if _literal(url) else os.fsdecode(unquote_to_bytes(url)))
+    if _literal(url):  # not encoded: strip the scheme and take the rest as it is
+        rest = url[5:]
+        rest = rest[2:] if rest.startswith("//") else rest
+        rest = rest[len("localhost"):] if rest.startswith("localhost/") else rest
+        return Path(rest)
+    parts = urlsplit(url)
+    decoded = os.fsdecode(unquote_to_bytes(parts.path))
+    if parts.netloc and parts.netloc != "localhost":
+        return Path(f"//{parts.netloc}{decoded}")  # a UNC share
+    if PureWindowsPath(decoded.lstrip("/")).drive:
+        return Path(decoded.lstrip("/"))  # file:///C:/...
+    return Path(decoded)
+
+
 def media_path(clip: otio.schema.Clip, root: Path) -> Path:
     """The clip's file as an absolute path (relative ones from `root`); refuses clips without media."""
     reference = clip.media_reference
     if not isinstance(reference, otio.schema.ExternalReference) or not reference.target_url:
         raise EditError(f"clip {clip.name!r} has no media: relink it to its file, then try again")
-    path = Path(otio.url_utils.filepath_from_url(reference.target_url))
+    path = path_from_url(reference.target_url)
     return path if path.is_absolute() else (root / path).absolute()
 
 

@@ -9,6 +9,7 @@ import opentimelineio as otio
 
 from ..config import GrainSettings
 from . import meta
+from .clips import media_url
 from .inputs import GrainAsset, frames_in
 
 __all__ = ["grain_track"]
@@ -25,7 +26,7 @@ def grain_track(asset: GrainAsset, total_frames: int, rate: float, settings: Gra
         clip = otio.schema.Clip(
             name=asset.path.name,
             media_reference=otio.schema.ExternalReference(
-                target_url=otio.url_utils.url_from_filepath(str(asset.path)),
+                target_url=media_url(asset.path),
                 available_range=otio.opentime.TimeRange(
                     otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(plate, rate)
                 ),

@@ -13,6 +13,7 @@ import opentimelineio as otio
 from ..beats import BeatGrid
 from ..config import ConformTarget, GrainSettings
 from . import meta
+from .clips import media_url
 from .grain import grain_track
 from ..vocals import Phrase
 from .inputs import Angle, GrainAsset, Song, SongTrack, frames_in, require_coverage
@@ -38,7 +39,7 @@ def angle_clips(angle: Angle, record_start: int, frames: int) -> list[otio.schem
         clip = otio.schema.Clip(
             name=angle.clip_name if piece.path == angle.path else piece.path.name,
             media_reference=otio.schema.ExternalReference(
-                target_url=otio.url_utils.url_from_filepath(str(piece.path)),
+                target_url=media_url(piece.path),
                 available_range=_frames(piece.start_frame, piece.frames, angle.rate),
             ),
             source_range=_frames(piece.start_frame + start - piece.at, end - start, angle.rate),
@@ -59,7 +60,7 @@ def _song_track(spec: SongTrack, total_frames: int, rate: float) -> otio.schema.
     clip = otio.schema.Clip(
         name=song.path.name,
         media_reference=otio.schema.ExternalReference(
-            target_url=otio.url_utils.url_from_filepath(str(song.path)),
+            target_url=media_url(song.path),
             available_range=otio.opentime.TimeRange(
                 otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(song.seconds * rate, rate)
             ),

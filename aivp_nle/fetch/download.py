@@ -175,7 +175,9 @@ def _one_attempt(
     state: _State, on_progress: Callable[[int, int | None], None] | None,
 ) -> tuple[int | None, tuple[str | None, str | None]]:
     have = temporary.stat().st_size if temporary.exists() else 0
-    request_headers = dict(headers)
+    # The bytes are saved as they come (iter_raw): ask for them as they are, never gzip-encoded,
+    # or a server that compresses would leave a gzip stream under a .mp4 name.
+    request_headers = {"Accept-Encoding": "identity", **dict(headers)}
     if have and state.validator:
         request_headers |= {"Range": f"bytes={have}-", "If-Range": state.validator}
     try:

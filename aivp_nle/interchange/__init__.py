@@ -17,10 +17,11 @@ import opentimelineio as otio
 
 from ..edit import meta
 from ..edit.clips import media_path
-from ..errors import ConfigError
+from ..errors import AivpError, ConfigError
 from ..ffmpeg import FFmpeg, locate
 from ..files import claim, scratch_path, write_bytes
 from ..probe import MediaInfo, probe
+from ..timelines import checked_timeline, otio_from_text
 from .aaf import write_aaf
 from .common import prepare
 from .edl import to_edl, to_edls_per_track
@@ -28,6 +29,7 @@ from .fcp7 import FCP7_COMPOSITE, to_fcp7
 from .fcpxml import to_fcpxml
 from .kdenlive import to_kdenlive
 from .mlt import to_mlt
+from .otioz import read_otioz, write_otioz
 from .resolve import to_resolve_otio
 
 __all__ = ["FORMATS", "Format", "export_edit", "export_path", "format_for", "import_edit"]
@@ -95,7 +97,7 @@ def export_edit(
     root = (media_root or Path.cwd()).absolute()
     edit = prepare(timeline, root)
     if kind.name in ("otioz", "aaf"):
-        return [_write_file(edit, output, kind.name, replace)]
+        return [_write_file(edit, output, kind.name, replace, root)]
     rendered: dict[Path, str] = {}  # everything is made before anything is written
     if kind.name == "edl" and per_track:
         for key, text in to_edls_per_track(edit, root).items():
@@ -114,14 +116,14 @@ def export_edit(
     return [write_bytes(path, text.encode("utf-8"), replace=replace) for path, text in rendered.items()]
 
 
-def _write_file(edit: otio.schema.Timeline, output: Path, name: str, replace: bool) -> Path:
+def _write_file(edit: otio.schema.Timeline, output: Path, name: str, replace: bool, root: Path) -> Path:
     """Formats whose libraries write files themselves: into a fresh folder beside the output, then claimed."""
     with tempfile.TemporaryDirectory(prefix=".aivp-tmp-", dir=output.parent) as folder:
         written = Path(folder) / f"edit{output.suffix}"
         if name == "aaf":
             write_aaf(edit, written)
         else:
-            otio.adapters.write_to_file(edit, str(written), adapter_name="otioz")
+            write_otioz(edit, written, root)
         with scratch_path(output) as scratch:
             written.replace(scratch)
             return claim(scratch, output, replace)
@@ -138,19 +140,25 @@ def import_edit(path: Path, rate: float = 24.0, extract_to: Path | None = None) 
     options: dict[str, object] = {}
     if kind.name == "edl":
         options["rate"] = rate
-    if kind.name == "otioz":
-        if extract_to is None or extract_to.exists():
-            raise ConfigError(f"{extract_to}: give a new folder to unpack the bundle's media into")
-        extract_to.mkdir(parents=True)
-        options["extract_to_directory"] = str(extract_to)
-    adapter = {"otio": "otio_json", "otioz": "otioz", "fcpxml": "fcpx_xml", "fcp7": "fcp_xml", "edl": "cmx_3600", "aaf": "AAF"}
+    if kind.name == "otioz" and (extract_to is None or extract_to.exists()):
+        raise ConfigError(f"{extract_to}: give a new folder to unpack the bundle's media into")
+    adapter = {"otio": "otio_json", "fcpxml": "fcpx_xml", "fcp7": "fcp_xml", "edl": "cmx_3600", "aaf": "AAF"}
     try:
-        loaded = otio.adapters.read_from_file(str(path), adapter_name=adapter[kind.name], **options)
+        if kind.name == "otioz":
+            assert extract_to is not None
+            loaded = read_otioz(path, extract_to)
+        elif kind.name in ("otio", "resolve"):
+            loaded = otio_from_text(path.read_bytes(), str(path))
+        else:
+            loaded = otio.adapters.read_from_file(str(path), adapter_name=adapter[kind.name], **options)
+    except AivpError:
+        raise
     except Exception as error:  # the stock readers raise anything from KeyError to their own types
         raise ConfigError(f"{path}: the {kind.name} reader could not read it ({error}). Re-export it from the editor") from None
     timeline = loaded if isinstance(loaded, otio.schema.Timeline) else next(iter(loaded.find_children(descended_from_type=otio.schema.Timeline)), None)
     if timeline is None:
         raise ConfigError(f"{path}: holds no timeline")
+    checked_timeline(timeline, str(path))
     _recover_grain(timeline)
     return timeline
 

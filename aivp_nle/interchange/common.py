@@ -4,18 +4,38 @@ the picture as played, unique reel names, timecode text."""
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
 
 import opentimelineio as otio
 
 from ..edit import meta
-from ..edit.clips import clip_media
+from ..edit.clips import clip_media, media_url
 from ..edit.meta import delivery_size, timeline_rate
 
 __all__ = [
-    "clips_of", "delivery_size", "picture_track", "prepare", "reel_names", "timecode", "timeline_rate",
+    "XML_INVALID", "clips_of", "delivery_size", "picture_track", "prepare", "reel_names", "timecode", "timeline_rate",
+    "xml_safe", "xml_safe_tree",
 ]
+
+# Characters XML 1.0 cannot hold at all, not even escaped (control characters, lone surrogates).
+XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """Text an XML file can hold: a character it cannot becomes a visible \\xNN (a clip named "A\\x01B"
+    stays readable, where writing it raw makes the whole file unreadable)."""
+    return XML_INVALID.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0xD800 else f"\\x{ord(m.group()) & 0xFF:02x}", text)
+
+
+def xml_safe_tree(root: ET.Element) -> ET.Element:
+    for element in root.iter():
+        if element.text:
+            element.text = xml_safe(element.text)
+        for key, value in element.attrib.items():
+            element.attrib[key] = xml_safe(value)
+    return root
 
 
 def clips_of(timeline: otio.schema.Timeline) -> Iterable[otio.schema.Clip]:
@@ -29,7 +49,7 @@ def prepare(timeline: otio.schema.Timeline, root: Path, check_online: bool = Tru
     rate = timeline_rate(copy)
     for clip in copy.find_clips():
         media = clip_media(clip, rate, root, check_online)
-        clip.media_reference.target_url = otio.url_utils.url_from_filepath(str(media.path))
+        clip.media_reference.target_url = media_url(media.path)
     return copy
 
 

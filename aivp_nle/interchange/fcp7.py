@@ -27,7 +27,7 @@ import opentimelineio as otio
 from ..edit import meta
 from ..edit.clips import ClipMedia, clip_media
 from ..probe import MediaInfo
-from .common import delivery_size, timecode, timeline_rate
+from .common import delivery_size, timecode, timeline_rate, xml_safe_tree
 
 __all__ = ["FCP7_COMPOSITE", "to_fcp7"]
 
@@ -148,7 +148,7 @@ class _Writer:
             length = round(marker.marked_range.duration.rescaled_to(self.rate).value)
             element = _sub(sequence, "marker")
             _fields(element, name=marker.name, comment="", **{"in": first, "out": first + length if length else -1})
-        ET.indent(doc)
+        ET.indent(xml_safe_tree(doc))
         return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n' + ET.tostring(doc, encoding="unicode") + "\n"
 
 

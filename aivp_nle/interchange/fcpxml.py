@@ -30,7 +30,7 @@ import opentimelineio as otio
 from ..edit import meta
 from ..edit.clips import clip_media
 from ..probe import MediaInfo
-from .common import delivery_size, timeline_rate
+from .common import delivery_size, timeline_rate, xml_safe_tree
 
 __all__ = ["to_fcpxml"]
 
@@ -133,5 +133,5 @@ def to_fcpxml(timeline: otio.schema.Timeline, root: Path, media: Mapping[Path, M
     for marker in timeline.tracks.markers:
         frame = round(marker.marked_range.start_time.rescaled_to(rate).value)
         ET.SubElement(gap, "marker", start=clock(start + frame), duration=clock(1), value=marker.name)
-    ET.indent(doc)
+    ET.indent(xml_safe_tree(doc))
     return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n' + ET.tostring(doc, encoding="unicode") + "\n"

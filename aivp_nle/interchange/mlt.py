@@ -26,7 +26,8 @@ import opentimelineio as otio
 
 from ..edit import meta
 from ..edit.clips import clip_media
-from .common import delivery_size, timeline_rate
+from ..errors import MediaError
+from .common import XML_INVALID, delivery_size, timeline_rate, xml_safe_tree
 
 __all__ = ["CAIRO_BLEND", "Entry", "MLT_VERSION", "MltDocument", "grain_blend", "hold", "profile", "prop", "to_mlt", "track_entries", "xml_text"]
 
@@ -52,6 +53,7 @@ def prop(parent: ET.Element, name: str, value: object) -> ET.Element:
 
 
 def xml_text(doc: ET.Element) -> str:
+    xml_safe_tree(doc)
     ET.indent(doc)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(doc, encoding="unicode") + "\n"
 
@@ -62,6 +64,9 @@ def track_entries(track: otio.schema.Track, rate: float, total: int, root: Path,
         frames = round(item.duration().rescaled_to(rate).value)
         if isinstance(item, otio.schema.Clip):
             media = clip_media(item, rate, root, check_online)
+            if XML_INVALID.search(str(media.path)):
+                raise MediaError(media.path, "has a control character in its name, which no MLT (XML) file can hold",
+                                 "Rename the file, relink the clip, then export again")
             length = max(media.media_frames or 0, media.first + media.frames, total if media.still else 0)
             entries.append(Entry(frames=media.frames, path=media.path, still=media.still, first=media.first, media_frames=length))
         elif frames:

@@ -113,7 +113,7 @@ def _lua(value: Any, indent: str) -> str:
         return repr(value)
     if isinstance(value, str):
         escaped = "".join(
-            {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"}.get(c, c) if ord(c) >= 32 or c in "\n\r" else f"\\{ord(c)}"
+            {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"}.get(c, c) if ord(c) >= 32 or c in "\n\r" else f"\\{ord(c):03d}"
             for c in value
         )
         return f'"{escaped}"'

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
 
@@ -47,9 +47,15 @@ class ConformTarget(_Section):
     @field_validator("start_timecode")
     @classmethod
     def _is_timecode(cls, value: str) -> str:
-        if not _TIMECODE.match(value):
-            raise ValueError("must be a timecode HH:MM:SS:FF, like 01:00:00:00")
+        if not _TIMECODE.match(value) or int(value[:2]) > 23:
+            raise ValueError("must be a timecode HH:MM:SS:FF under 24:00:00:00, like 01:00:00:00")
         return value
+
+    @model_validator(mode="after")
+    def _frames_within_the_rate(self) -> ConformTarget:
+        if int(self.start_timecode[-2:]) >= self.fps:
+            raise ValueError(f"start_timecode {self.start_timecode}: its frames must be under the rate ({self.fps})")
+        return self
 
 
 class GrainSettings(_Section):

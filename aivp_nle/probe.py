@@ -65,6 +65,15 @@ class AudioStream(BaseModel):
     duration: float | None
 
 
+MAX_PIXELS = 8192 * 8192
+
+
+def picture_too_large(video: VideoStream) -> str | None:
+    if video.width * video.height > MAX_PIXELS:
+        return f"is {video.width}x{video.height}, larger than the 8192x8192 aivp works with"
+    return None
+
+
 class MediaInfo(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -76,8 +85,13 @@ class MediaInfo(BaseModel):
     start_timecode: str | None
 
     def require_video(self) -> VideoStream:
+        """The picture, when there is one we can work with: a frame beyond 8192x8192 would take
+        gigabytes to decode (a 16000x16000 frame is 384 MB), and no delivery is that large."""
         if self.video is None:
             raise MediaError(self.path, "has no video stream", "Use a video file for a take or angle")
+        problem = picture_too_large(self.video)
+        if problem:
+            raise MediaError(self.path, problem, "Scale it down (ffmpeg -i IN -vf scale=3840:-2 OUT.mp4) or regenerate it")
         return self.video
 
     def require_audio(self) -> AudioStream:

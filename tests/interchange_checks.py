@@ -13,6 +13,7 @@ from pathlib import Path
 import opentimelineio as otio
 
 from aivp_nle.edit import meta
+from aivp_nle.errors import ToolFailedError
 from aivp_nle.ffmpeg import FFmpeg
 from aivp_nle.interchange import import_edit
 
@@ -158,13 +159,21 @@ def read_fcpxml(path: Path, expected: list[tuple[int, int, int]], tracks: tuple[
 
 
 def play_in_melt(path: Path, out: Path, ff: FFmpeg, frames: int | None = None) -> tuple[list[tuple[str, int]], Path]:
-    """Every frame melt plays of a file (the first `frames`, as Kdenlive renders its project's length)."""
-    subprocess.run(
-        ["melt", "-quiet", str(path), *([f"out={frames - 1}"] if frames else []), "-consumer", f"avformat:{out}", "vcodec=libx264", "preset=ultrafast",
-         "crf=12", "acodec=aac", "ar=48000"],
-        check=True, capture_output=True, timeout=600,
-    )
-    return [(angle_on_screen(f), frame_code(f)) for f in read_frames(ff, out)], out
+    """Every frame melt plays of a file (the first `frames`, as Kdenlive renders its project's length).
+
+    `real_time=0`: every frame rendered, none dropped, however loaded the machine is. Under heavy
+    load melt 7.12 has once ended with exit code 0 and an MP4 without its index: tried a second time."""
+    command = ["melt", "-quiet", str(path), *([f"out={frames - 1}"] if frames else []), "-consumer", f"avformat:{out}",
+               "real_time=0", "vcodec=libx264", "preset=ultrafast", "crf=12", "acodec=aac", "ar=48000"]
+    for attempt in (1, 2):
+        subprocess.run(command, check=True, capture_output=True, timeout=600)
+        try:
+            return [(angle_on_screen(f), frame_code(f)) for f in read_frames(ff, out)], out
+        except ToolFailedError:
+            if attempt == 2:
+                raise
+            out.unlink(missing_ok=True)
+    raise AssertionError("unreachable")
 
 
 def _mlt_frames(value: str | None) -> int:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import opentimelineio as otio
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from aivp_nle.edit.clips import media_path
 from aivp_nle.errors import AivpError, ConfigError
@@ -137,3 +139,16 @@ def test_times_that_are_not_times_are_refused(rate: float, value: float, urlish_
 def test_our_own_edits_still_load(urlish_edit: otio.schema.Timeline, tmp_path: Path) -> None:
     assert json.loads(save_timeline(urlish_edit, tmp_path / "ok.otio").read_text())["OTIO_SCHEMA"].startswith("Timeline")
     assert load_timeline(tmp_path / "ok.otio").name == urlish_edit.name
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=4000) | st.text(max_size=2000).map(str.encode),
+       suffix=st.sampled_from([".otio", ".otioz", ".fcpxml", ".xml", ".edl", ".aaf"]))
+def test_random_bytes_given_to_import_are_refused_in_a_sentence(data: bytes, suffix: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    folder = tmp_path_factory.mktemp("fuzz")
+    path = folder / f"random{suffix}"
+    path.write_bytes(data)
+    try:
+        import_edit(path, extract_to=folder / "out")
+    except AivpError as error:
+        assert str(error).startswith(str(path)) or "random" in str(error)

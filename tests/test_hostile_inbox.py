@@ -100,6 +100,7 @@ def test_a_folder_of_every_nasty_name_and_kind_never_stops_the_watcher(project: 
     assert quarantined(project) == {"truncated.mp4", "noise.mp4", "clip.avi", "no extension", "not really.mkv", "a fifo.mp4", "link.mp4"} | (
         {"empty.mov"} if "empty.mov" in quarantined(project) else set())
     assert (folder / "stale.mp4.part").exists() and (folder / "a folder").is_dir()  # waiting, and not ours
+    assert "left in the inbox stale.mp4.part: a download's temporary name (it finishes, or it is stale)" in lines
     assert all(line.isprintable() for line in lines)  # every name shown escaped
     assert Path("/etc/passwd").exists()
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from ..ffmpeg import FFmpeg
 from ..files import shown
-from ..probe import ISO_BMFF, MediaInfo, box_problem, from_ffprobe
+from ..probe import ISO_BMFF, MediaInfo, box_problem, from_ffprobe, picture_too_large
 from ..project import VIDEO_SUFFIXES
 
 __all__ = [
@@ -205,6 +205,9 @@ class Judge:
         if not any(s.get("codec_type") == "video" for s in data.get("streams", [])):
             return Broken("no video stream")
         info = from_ffprobe(path.absolute(), data)
+        too_large = picture_too_large(info.video) if info.video else None
+        if too_large:
+            return Broken(f"the picture {too_large}; scale it down or regenerate it")
         if info.duration <= 0:
             return Broken("no duration")
         if expected_duration is not None and abs(info.duration - expected_duration) > 0.5:

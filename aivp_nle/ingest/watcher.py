@@ -35,7 +35,7 @@ from ..files import shown
 from ..interchange import export_edit, export_path
 from ..pipeline import build_project
 from ..project import Project
-from .finished import Broken, Judge, Ready, Settled, Verdict, Waiting, is_companion, is_temporary
+from .finished import TEMPORARY_SUFFIXES, Broken, Judge, Ready, Settled, Verdict, Waiting, is_companion, is_temporary
 from .importer import DiskFullError, Duplicate, Importer, SourceChanged
 from .ledger import Ledger
 from .sidecar import neighbour_info
@@ -132,6 +132,9 @@ class Watcher:
                 self._rebuild()
             for path, reason in self.given_up.items():
                 self.say(f"left in the inbox {shown(path.name)}: still arriving after {self.settings.patience:g} s ({reason})")
+            if once:
+                for path in sorted(p for p in self.inbox.iterdir() if p.name.lower().endswith(TEMPORARY_SUFFIXES) and p.is_file()):
+                    self.say(f"left in the inbox {shown(path.name)}: a download's temporary name (it finishes, or it is stale)")
 
     def _lock(self) -> Any:
         path = ledger_path(self.project).with_suffix(".lock")

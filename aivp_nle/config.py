@@ -7,7 +7,7 @@ what is allowed, so a user can fix the file without reading our code.
 from __future__ import annotations
 
 import re
-import sys
+import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,11 +15,6 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 __all__ = [
     "AngleSettings", "AudioSettings", "BeatSettings", "ConformTarget", "CutSettings", "DeliveryPreset",

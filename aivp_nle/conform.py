@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Literal
 
 from .config import ConformTarget
-from .ffmpeg import FFmpeg, locate, media_arg
 from .errors import MediaError
+from .ffmpeg import FFmpeg, locate, media_arg
 from .files import claim, hash_file, scratch_path, write_bytes
 from .probe import ISO_BMFF, MediaInfo, box_problem, probe
 

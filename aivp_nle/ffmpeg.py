@@ -1,4 +1,9 @@
-"""The one place that finds and runs ffmpeg and ffprobe.
+"""The one place that finds and runs ffmpeg, and describes media as ffprobe would.
+
+Which ffmpeg: `AIVP_FFMPEG`, else the static build inside the imageio-ffmpeg wheel (installed with
+aivp, so pip alone sets up a machine: macOS and Windows users have no apt), else PATH. Which
+prober: `AIVP_FFPROBE` (an ffprobe binary), else in-process with PyAV (its wheel carries FFmpeg's
+libraries; no process per file), else ffprobe on PATH. `aivp doctor` says which each job uses.
 
 Everything else builds argument lists (often with ffmpeg-python's graph builder) and hands them
 here. Commands always run as argument lists, never through a shell, and callers pass media as
@@ -11,6 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -21,17 +27,20 @@ from typing import Any
 
 import ffmpeg as ffmpeg_python
 
+from .avprobe import available, probe_json
 from .errors import ToolFailedError, ToolNotFoundError
 
-__all__ = ["FFmpeg", "locate", "media_arg"]
+__all__ = ["FFmpeg", "IN_PROCESS", "bundled_ffmpeg", "locate", "media_arg"]
 
 ENV_FFMPEG = "AIVP_FFMPEG"
 ENV_FFPROBE = "AIVP_FFPROBE"
 
 INSTALL_HINT = (
-    "Install ffmpeg (Debian/Ubuntu: sudo apt-get install ffmpeg; macOS: brew install ffmpeg; "
-    f"Windows: winget install ffmpeg), or point {ENV_FFMPEG} and {ENV_FFPROBE} at the binaries"
+    "Reinstall aivp-nle (pip install --force-reinstall aivp-nle brings ffmpeg with it), install ffmpeg "
+    f"(Debian/Ubuntu: sudo apt-get install ffmpeg; macOS: brew install ffmpeg; Windows: winget install ffmpeg), "
+    f"or point {ENV_FFMPEG} and {ENV_FFPROBE} at the binaries"
 )
+IN_PROCESS = "in-process (PyAV)"
 
 # Linux refuses a single argument over 128 KiB; a beat-cut of a long song easily makes such a graph.
 _MAX_INLINE_GRAPH = 64 * 1024
@@ -43,13 +52,35 @@ def media_arg(path: Path | str) -> str:
     return str(Path(path).expanduser().absolute())
 
 
-def _find(name: str, env: str) -> Path:
+def _override(env: str) -> Path | None:
     override = os.environ.get(env)
-    if override:
-        candidate = Path(override).expanduser()
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return candidate.absolute()
-        raise ToolNotFoundError(f"{env}={override} is not an executable file. {INSTALL_HINT}.")
+    if not override:
+        return None
+    candidate = Path(override).expanduser()
+    if candidate.is_file() and os.access(candidate, os.X_OK):
+        return candidate.absolute()
+    raise ToolNotFoundError(f"{env}={override} is not an executable file. {INSTALL_HINT}.")
+
+
+def bundled_ffmpeg() -> Path | None:
+    """The static ffmpeg the imageio-ffmpeg wheel carries, if it is installed."""
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        return None
+    folder = Path(imageio_ffmpeg.__file__).parent / "binaries"
+    for candidate in sorted(folder.glob("ffmpeg*")):
+        if candidate.is_file() and not candidate.name.endswith((".py", ".md", ".txt")):
+            if not os.access(candidate, os.X_OK):
+                try:
+                    candidate.chmod(candidate.stat().st_mode | 0o111)  # some installers drop the executable bit
+                except OSError:
+                    continue
+            return candidate
+    return None
+
+
+def _on_path(name: str) -> Path:
     found = shutil.which(name)
     if found is None:
         raise ToolNotFoundError(f"{name} is not installed (not on PATH). {INSTALL_HINT}.")
@@ -61,10 +92,12 @@ class FFmpeg:
     """The located binaries; pass one instance down instead of looking them up again."""
 
     ffmpeg: Path
-    ffprobe: Path
+    ffprobe: Path | None  # None: probe in-process with PyAV
 
     def probe(self, path: Path, timeout: float = 60.0) -> tuple[int, dict[str, Any], str]:
         """ffprobe's JSON for a file, with its exit code and error text (callers judge them)."""
+        if self.ffprobe is None:
+            return probe_json(Path(media_arg(path)))
         args = [
             str(self.ffprobe), "-v", "error", "-print_format", "json",
             "-show_format", "-show_streams", media_arg(path),
@@ -131,6 +164,17 @@ class FFmpeg:
         return [str(self.ffmpeg), *_GLOBAL_ARGS, *args]
 
 
+@functools.cache
+def major_version(binary: Path) -> int:
+    """ffmpeg's major version (0 when it will not say): FFmpeg 7 changed how a graph is read from a file."""
+    try:
+        done = subprocess.run([str(binary), "-hide_banner", "-version"], capture_output=True, text=True, timeout=30)
+    except OSError:
+        return 0
+    found = re.search(r"version n?(\d+)\.", done.stdout)
+    return int(found.group(1)) if found else 0
+
+
 def _graph_via_script(command: list[str], scratch: Path) -> list[str]:
     if "-filter_complex" not in command:
         return command
@@ -140,7 +184,9 @@ def _graph_via_script(command: list[str], scratch: Path) -> list[str]:
         return command
     script = scratch / "graph.txt"
     script.write_text(graph, encoding="utf-8")
-    return [*command[:at], "-filter_complex_script", str(script), *command[at + 2:]]
+    # FFmpeg 7 reads any option's value from a file as "-/option FILE"; earlier ones had -filter_complex_script only
+    option = "-/filter_complex" if major_version(Path(command[0])) >= 7 else "-filter_complex_script"
+    return [*command[:at], option, str(script), *command[at + 2:]]
 
 
 def _failure(what: str, stderr: str) -> str:
@@ -151,5 +197,9 @@ def _failure(what: str, stderr: str) -> str:
 
 @functools.cache
 def locate() -> FFmpeg:
-    """Find ffmpeg and ffprobe: the AIVP_FFMPEG/AIVP_FFPROBE overrides first, then PATH."""
-    return FFmpeg(ffmpeg=_find("ffmpeg", ENV_FFMPEG), ffprobe=_find("ffprobe", ENV_FFPROBE))
+    """ffmpeg: AIVP_FFMPEG, the bundled build, PATH. The prober: AIVP_FFPROBE, PyAV, ffprobe on PATH."""
+    ffmpeg = _override(ENV_FFMPEG) or bundled_ffmpeg() or _on_path("ffmpeg")
+    ffprobe = _override(ENV_FFPROBE)
+    if ffprobe is None and not available():
+        ffprobe = _on_path("ffprobe")
+    return FFmpeg(ffmpeg=ffmpeg, ffprobe=ffprobe)

@@ -9,7 +9,7 @@ ONCE, lip sync LAST; and fix the frame rate before lip sync. Each take keeps its
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Literal
@@ -60,7 +60,7 @@ def read_history(take: Path) -> TakeHistory:
 def mark(take: Path, step: Step, note: str = "", when: datetime | None = None) -> TakeHistory:
     """Record that a take went through a step (now, unless `when` says otherwise)."""
     history = read_history(take)
-    record = StepRecord(step=step, at=when or datetime.now(timezone.utc), note=note)
+    record = StepRecord(step=step, at=when or datetime.now(UTC), note=note)
     updated = history.model_copy(update={"steps": (*history.steps, record)})
     write_bytes(history_path(take), updated.model_dump_json(indent=2).encode("utf-8"), replace=True)
     return updated

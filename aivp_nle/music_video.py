@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .chunks import Chunk, ChunkManifest, chunk_of
 from .config import ProjectConfig
@@ -133,7 +133,7 @@ def order_flags(
         upscaled = read_history(source).times("upscaled") if source else []
         if not upscaled:
             continue
-        made = read_history(take.path).times("lipsync") or [datetime.fromtimestamp(take.path.stat().st_mtime, timezone.utc)]
+        made = read_history(take.path).times("lipsync") or [datetime.fromtimestamp(take.path.stat().st_mtime, UTC)]
         if max(made) < max(upscaled):  # the newest lip sync came before the newest upscale
             flags.append(f"{take.path.name} was lip-synced before {source.name if source else ''} was upscaled: "
                          "lip sync comes last; lip-sync the upscaled take again")

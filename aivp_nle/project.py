@@ -17,8 +17,8 @@ import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .config import ProjectConfig, dump_config, load_config
 from .chunks import ChunkManifest, read_manifest
+from .config import ProjectConfig, dump_config, load_config
 from .errors import ConfigError, EditError, MediaError
 from .files import claim, next_version, scratch_path, write_bytes
 

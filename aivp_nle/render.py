@@ -20,8 +20,8 @@ import opentimelineio as otio
 
 from .edit import meta
 from .edit.clips import clip_media
-from .errors import ConfigError, EditError
 from .edit.meta import delivery_size, timeline_rate
+from .errors import ConfigError, EditError
 from .ffmpeg import FFmpeg, locate, media_arg
 from .files import claim, scratch_path
 
@@ -121,6 +121,9 @@ def render(
     ]
     for name, values in chosen.finish:
         picture = picture.filter(name, **values)
+    # Rec.709 on the frames themselves: FFmpeg 7 and later let the frames' own (unknown) colour
+    # properties win over -color_primaries/-color_trc given as output options.
+    picture = picture.filter("setparams", color_primaries="bt709", color_trc="bt709", colorspace="bt709")
     streams: list[Any] = [picture]
     if len(sounds) > 1:
         streams.append(graph.filter(sounds, "amix", inputs=len(sounds), normalize=0))

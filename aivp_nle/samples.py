@@ -15,8 +15,8 @@ import opentimelineio as otio
 from .beats import BeatGrid
 from .config import ConformTarget, CutSettings, GrainSettings
 from .edit import Angle, GrainAsset, LipSyncCut, Song, SongTrack, build_beatcut, build_multicam, meta
-from .vocals import Phrase
 from .timelines import save_timeline
+from .vocals import Phrase
 
 __all__ = ["SAMPLE_NAMES", "sample_timelines", "write_samples"]
 

@@ -110,12 +110,13 @@ def make_angle(
     tone = ["-f", "lavfi", "-i", f"sine=frequency=3000:sample_rate=48000:duration={seconds}"]
     inputs = ["-f", "lavfi", "-i", picture, *(tone if sound is None else ["-i", media_arg(sound)])]
     delay = ["-af", f"adelay={sound_delay_ms:g}:all=1", "-ar", "48000"] if sound is not None else []
-    video = ["-map", "0:v"]
+    tags = "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709"  # on the frames: FFmpeg 7+ needs it
+    video = ["-map", "0:v", "-vf", tags]
     if frame_code:
         bit = f"bitand(N\\,pow(2\\,floor(X*{FRAME_CODE_BITS}/W)))"
         code = f"nullsrc=s={width}x{height // 8}:r={fps}:d={seconds},geq=lum='255*gt({bit}\\,0)':cb=128:cr=128"
         inputs += ["-f", "lavfi", "-i", code]
-        video = ["-filter_complex", "[0:v][2:v]overlay=0:H-h[picture]", "-map", "[picture]"]
+        video = ["-filter_complex", f"[0:v][2:v]overlay=0:H-h,{tags}[picture]", "-map", "[picture]"]
     args = [
         *inputs, *video, "-map", "1:a", *delay, "-c:v", "libx264", "-preset", "ultrafast", "-crf", "23",
         "-pix_fmt", "yuv420p", "-g", str(fps), "-color_primaries", "bt709", "-color_trc", "bt709",

@@ -24,7 +24,6 @@ from aivp_nle.ffmpeg import locate, media_arg  # noqa: E402
 from aivp_nle.qc import qc_take  # noqa: E402
 
 
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=60.0)

@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aivp_nle import synth  # noqa: E402
 from aivp_nle.config import ConformTarget, CutSettings, GrainSettings  # noqa: E402
-from aivp_nle.edit.clips import clip_media  # noqa: E402
 from aivp_nle.edit import meta  # noqa: E402
+from aivp_nle.edit.clips import clip_media  # noqa: E402
 from aivp_nle.ffmpeg import locate, media_arg  # noqa: E402
 from aivp_nle.pipeline import beatcut_files  # noqa: E402
 from aivp_nle.render import PRESETS, render  # noqa: E402

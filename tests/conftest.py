@@ -101,5 +101,15 @@ def angle_on_screen(frame: npt.NDArray[np.uint8]) -> str:
 # The interchange edit, its exports and the real editors' view of them, shared by the interchange
 # and real-editor tests (imported last: they use the helpers above).
 from .interchange_fixtures import (  # noqa: E402, F401
-    cut, edit, expected_frames, exports, interchange_project, kdenlive, media, openshot, played, screen, shotcut,
+    cut,
+    edit,
+    expected_frames,
+    exports,
+    interchange_project,
+    kdenlive,
+    media,
+    openshot,
+    played,
+    screen,
+    shotcut,
 )

@@ -287,7 +287,7 @@ class FakeTimeline(_Fake):
         self._audio = [[FakeTimelineItem(studio, f"a{t}.{i}") for i in range(n)] for t, n in enumerate(tracks["audio"])]
         self._names = {("video", i): f"Video {i}" for i in range(1, len(self._video) + 1)}
         self._names |= {("audio", i): f"Audio {i}" for i in range(1, len(self._audio) + 1)}
-        self._enabled = {key: True for key in self._names}
+        self._enabled = dict.fromkeys(self._names, True)
         self._markers: dict[float, dict[str, Any]] = {}
         self._settings: dict[str, str] = {"useCustomSettings": "0", "timelineFrameRate": "24"}
 

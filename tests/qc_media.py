@@ -34,6 +34,9 @@ TONES = {"quiet": "volume=2.2", "clipping": "volume=12", "silent": "volume=0"}
 
 def make_take(folder: Path, name: str, ff: FFmpeg, tone: str = "quiet") -> Path:
     graph, seconds, options = FAULTS[name]
+    colour = dict(zip(options[::2], options[1::2]))  # tagged on the frames too: FFmpeg 7+ lets the frames' tags win
+    tags = f"setparams=color_primaries={colour['-color_primaries']}:color_trc={colour['-color_trc']}:colorspace={colour['-colorspace']}"
+    graph = graph.removesuffix("[v]") + f",{tags}[v]"
     path = folder / f"{name}{'' if tone == 'quiet' else '_' + tone}.mp4"
     if not path.exists():
         ff.run([

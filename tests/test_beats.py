@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
-import hashlib
-import shutil
 
 from aivp_nle import synth
 from aivp_nle.beats import track_beats

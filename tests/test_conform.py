@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +55,7 @@ def _stage(project: Project) -> Path:
 def test_check_names_every_problem_and_exits_non_zero(project: Project, ff: FFmpeg) -> None:
     _clip(ff, _stage(project) / "a_v001.mp4", "testsrc2=s=320x180:r=25", "-f", "lavfi", "-i", "sine=r=44100", "-pix_fmt", "yuv420p", "-shortest")
     _clip(ff, _stage(project) / "b_v001.mp4", "testsrc2=s=320x180:r=24", "-pix_fmt", "yuv420p10le", "-c:v", "libx265",
-          "-x265-params", "log-level=error", "-color_primaries", "bt2020", "-color_trc", "arib-std-b67", "-colorspace", "bt2020nc")
+          "-x265-params", "log-level=error", "-vf", "setparams=color_primaries=bt2020:color_trc=arib-std-b67:colorspace=bt2020nc")
     result = CliRunner().invoke(main, ["conform", "check", str(project.root), "--json"])
     assert result.exit_code == 1
     found = {Path(row["clip"]["path"]).name: row["problems"] for row in json.loads(result.output)}
@@ -77,7 +77,7 @@ def test_apply_makes_conformed_copies_and_leaves_the_originals_alone(project: Pr
     assert info.video.frames == 96 and (info.video.color_primaries, info.video.color_transfer, info.video.color_matrix) == ("bt709",) * 3
     assert info.start_timecode == "01:00:00:00" and info.audio[0].sample_rate == 48000
     sidecar = json.loads((copy.parent / "a_v001.mov.json").read_text())
-    assert sidecar["source_sha256"] == before and sidecar["command"][0].endswith("ffmpeg") and "fps=24" in " ".join(sidecar["command"])
+    assert sidecar["source_sha256"] == before and Path(sidecar["command"][0]).name.startswith("ffmpeg") and "fps=24" in " ".join(sidecar["command"])
     assert hash_file(take) == before
     assert CliRunner().invoke(main, ["conform", "check", str(copy)]).exit_code == 0
     assert project.latest_takes()[0].path == copy  # the edit uses the conformed copy
@@ -86,7 +86,7 @@ def test_apply_makes_conformed_copies_and_leaves_the_originals_alone(project: Pr
 @pytest.mark.parametrize("transfer", ["smpte2084", "arib-std-b67"])
 def test_hdr_is_tone_mapped_to_rec709(project: Project, ff: FFmpeg, transfer: str) -> None:
     take = _clip(ff, _stage(project) / "hdr_v001.mp4", "testsrc2=s=320x180:r=24", "-pix_fmt", "yuv420p10le", "-c:v", "libx265",
-                 "-x265-params", "log-level=error", "-color_primaries", "bt2020", "-color_trc", transfer, "-colorspace", "bt2020nc")
+                 "-x265-params", "log-level=error", "-vf", f"setparams=color_primaries=bt2020:color_trc={transfer}:colorspace=bt2020nc")
     assert CliRunner().invoke(main, ["conform", "apply", str(project.root)]).exit_code == 0
     info = probe(_stage(project) / "conformed" / "hdr_v001.mov", ff)
     assert info.video is not None and not info.video.hdr and info.video.color_transfer == "bt709"
@@ -106,7 +106,7 @@ def test_portrait_and_square_takes_are_reported_and_scaled_to_fit(project: Proje
 
 def test_a_variable_rate_clip_without_audio_conforms_to_a_constant_rate(project: Project, ff: FFmpeg) -> None:
     _clip(ff, _stage(project) / "vfr_v001.mp4", "testsrc=s=160x90:r=30", "-vf", "select='lt(n\\,30)+not(mod(n\\,3))'",
-          "-vsync", "vfr", "-an", seconds=3.0)
+          "-fps_mode", "vfr", "-an", seconds=3.0)
     assert CliRunner().invoke(main, ["conform", "apply", str(project.root)]).exit_code == 0
     info = probe(_stage(project) / "conformed" / "vfr_v001.mov", ff)
     assert info.video is not None and not info.video.variable_frame_rate and info.video.frame_rate == 24 and not info.audio
@@ -220,7 +220,7 @@ def test_build_warns_when_the_handbooks_order_was_broken(tmp_path: Path, angles:
         shutil.copy(take, _stage(project) / f"{take.stem}_v001.mp4")
     shutil.copy(song, project.audio_dir / "song.wav")
     red = _stage(project) / "red_v001.mp4"
-    earlier = datetime.now(timezone.utc) - timedelta(hours=2)
+    earlier = datetime.now(UTC) - timedelta(hours=2)
     mark(red, "lipsync", when=earlier)
     mark(red, "upscaled", when=earlier + timedelta(minutes=5))
     mark(red, "upscaled")

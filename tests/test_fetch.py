@@ -30,7 +30,7 @@ def client() -> httpx.Client:
 
 
 def _nothing_published(folder: Path) -> bool:
-    return not [p for p in folder.iterdir()]
+    return not list(folder.iterdir())
 
 
 def test_a_body_cut_half_way_resumes_from_the_right_byte(client: httpx.Client, tmp_path: Path) -> None:

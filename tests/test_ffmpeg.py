@@ -1,4 +1,5 @@
-"""ffmpeg in one place: found by override or PATH, clear when missing, run with safe arguments."""
+"""ffmpeg in one place: found by override, in the install, or on PATH, clear when missing, run with
+safe arguments; media described in-process as ffprobe would."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from aivp_nle import ffmpeg as ffmpeg_module
 from aivp_nle import synth
 from aivp_nle.errors import ToolNotFoundError
-from aivp_nle.ffmpeg import ENV_FFMPEG, FFmpeg, locate, media_arg
-from aivp_nle.probe import probe
+from aivp_nle.ffmpeg import ENV_FFMPEG, ENV_FFPROBE, FFmpeg, bundled_ffmpeg, locate, media_arg
+from aivp_nle.probe import from_ffprobe, probe
 
 
 @pytest.fixture
@@ -19,10 +21,29 @@ def fresh_lookup():
     locate.cache_clear()
 
 
-def test_ffmpeg_and_ffprobe_are_found_on_path(fresh_lookup: None) -> None:
+def test_the_ffmpeg_that_comes_with_the_install_is_used_and_media_are_probed_in_process(
+    fresh_lookup: None, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")  # no system ffmpeg or ffprobe at all
     found = locate()
-    assert found.ffmpeg.is_absolute() and found.ffmpeg.name == "ffmpeg"
-    assert found.ffprobe.is_absolute() and found.ffprobe.name == "ffprobe"
+    assert found.ffmpeg == bundled_ffmpeg() and found.ffmpeg is not None and found.ffmpeg.is_file()
+    assert found.ffprobe is None
+
+
+def test_probing_in_process_says_what_ffprobe_says(ff: FFmpeg, angles: list[Path], song: Path) -> None:
+    binary = ffmpeg_module.shutil.which("ffprobe")
+    if binary is None:
+        pytest.skip("no ffprobe here to compare with")
+    for path in (*angles, song):
+        assert from_ffprobe(path, FFmpeg(ff.ffmpeg, None).probe(path)[1]) == from_ffprobe(path, FFmpeg(ff.ffmpeg, Path(binary)).probe(path)[1])
+
+
+def test_an_ffprobe_override_is_used(fresh_lookup: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    binary = ffmpeg_module.shutil.which("ffprobe")
+    if binary is None:
+        pytest.skip("no ffprobe here")
+    monkeypatch.setenv(ENV_FFPROBE, binary)
+    assert locate().ffprobe == Path(binary)
 
 
 def test_an_override_that_points_nowhere_names_the_variable(
@@ -44,7 +65,8 @@ def test_an_override_is_used_before_path(fresh_lookup: None, monkeypatch: pytest
 
 def test_without_ffmpeg_the_error_says_what_to_install(fresh_lookup: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
-    with pytest.raises(ToolNotFoundError, match="apt-get install ffmpeg"):
+    monkeypatch.setattr(ffmpeg_module, "bundled_ffmpeg", lambda: None)
+    with pytest.raises(ToolNotFoundError, match="pip install --force-reinstall aivp-nle"):
         locate()
 
 

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 
 from aivp_nle.cli import main
 from aivp_nle.config import CutSettings
+from aivp_nle.edit import meta
 from aivp_nle.errors import MediaError, OutputExistsError
 from aivp_nle.ffmpeg import FFmpeg
-from aivp_nle.edit import meta
 from aivp_nle.interchange import FORMATS, export_edit, import_edit
 from aivp_nle.pipeline import beatcut_files
 from aivp_nle.timelines import save_timeline

@@ -42,7 +42,7 @@ def test_an_ntsc_rate_stays_an_exact_rational(ff: FFmpeg, tmp_path: Path) -> Non
 def test_pq_transfer_is_flagged_hdr(ff: FFmpeg, tmp_path: Path) -> None:
     path = _lavfi(
         ff, tmp_path / "hdr.mp4", "testsrc=s=64x36:r=24:d=1",
-        "-color_primaries", "bt2020", "-color_trc", "smpte2084", "-colorspace", "bt2020nc",
+        "-vf", "setparams=color_primaries=bt2020:color_trc=smpte2084:colorspace=bt2020nc",
     )
     info = probe(path, ff)
     assert info.video is not None and info.video.hdr
@@ -51,7 +51,7 @@ def test_pq_transfer_is_flagged_hdr(ff: FFmpeg, tmp_path: Path) -> None:
 def test_a_variable_frame_rate_file_is_flagged(ff: FFmpeg, tmp_path: Path) -> None:
     path = _lavfi(
         ff, tmp_path / "vfr.mp4", "testsrc=s=64x36:r=30:d=3",
-        "-vf", "select='lt(n\\,30)+not(mod(n\\,3))'", "-vsync", "vfr",
+        "-vf", "select='lt(n\\,30)+not(mod(n\\,3))'", "-fps_mode", "vfr",
     )
     info = probe(path, ff)
     assert info.video is not None and info.video.variable_frame_rate

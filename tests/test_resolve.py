@@ -29,7 +29,6 @@ from .lipsync_media import make_stems
 from .lua_resolve import LUA, run_lua
 
 
-
 def _stub_file() -> Path:
     import site
 
@@ -77,7 +76,7 @@ def plan_dict(plan: ResolvePlan) -> dict[str, Any]:
     return plan.model_dump(mode="json")
 
 
-def _run_python(plan_dict: dict[str, Any], actions: list[str] = list(ACTIONS), studio: fakes.Studio | None = None) -> tuple[bridge.Report, fakes.Studio, fakes.FakeResolve]:
+def _run_python(plan_dict: dict[str, Any], actions: tuple[str, ...] = tuple(ACTIONS), studio: fakes.Studio | None = None) -> tuple[bridge.Report, fakes.Studio, fakes.FakeResolve]:
     studio = studio or fakes.Studio()
     resolve = fakes.FakeResolve(studio)
     return bridge.run_plan(resolve, plan_dict, actions), studio, resolve  # type: ignore[arg-type]

@@ -18,7 +18,6 @@ from click.testing import CliRunner
 
 from aivp_nle.cli import main
 from aivp_nle.fetch.download import DownloadPolicy
-from aivp_nle.fetch.jobs import run_jobs
 from aivp_nle.fetch.services import api_key, configured, kling_token
 from aivp_nle.fetch.tasks import TaskFailed, fetch_task
 from aivp_nle.fetch.webhook import make_server, replicate_signature_ok

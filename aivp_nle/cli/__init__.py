@@ -1,9 +1,8 @@
 """The `aivp` command: thin faces over the library. They parse, call, print; the library does the work.
 
-One module per area; importing them registers their commands on `main`.
+One module per area; a command's module is imported when the command is used (see `_common`).
 """
 
-from . import collect, edits, exchange, media, qc  # noqa: F401  (registering the commands)
 from ._common import main
 
 __all__ = ["main"]

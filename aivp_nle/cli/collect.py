@@ -12,19 +12,18 @@ from pathlib import Path
 import click
 import httpx
 
-from .. import __version__
+from .._version import __version__
 from ..config import WatchSettings, checked
 from ..errors import ConfigError
-from ..ingest.service import launchd_plist, systemd_unit
-from ..ingest.status import project_status
-from ..ingest.watcher import Watcher
-from ..project import open_project
 from ..fetch.download import DownloadPolicy, download, suffix_for
 from ..fetch.jobs import run_jobs
 from ..fetch.services import SERVICES, api_key, configured, download_policy, insecure_hosts
 from ..fetch.tasks import fetch_task
 from ..fetch.webhook import make_server
-
+from ..ingest.service import launchd_plist, systemd_unit
+from ..ingest.status import project_status
+from ..ingest.watcher import Watcher
+from ..project import open_project
 from ._common import EXISTING, _Bytes, main
 
 

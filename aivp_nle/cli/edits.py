@@ -15,20 +15,19 @@ from ..beats.plot import beat_picture, write_png
 from ..config import BeatSettings, ConformTarget, CutSettings, GrainSettings, ProjectConfig, checked
 from ..demo import run_demo
 from ..edit import meta
-from ..errors import AivpError, ConfigError
-from ..ffmpeg import locate
-from ..probe import probe
-from ..project import init_project, open_project
-from ..render import PRESETS, render
 from ..edit.beatcut import cut_times
 from ..edit.clips import media_path
 from ..edit.meta import timeline_rate
+from ..errors import AivpError, ConfigError
+from ..ffmpeg import locate
 from ..history import STEPS, Step, mark, order_warnings
 from ..music_video import LipSyncReport
 from ..pipeline import beat_options, beatcut_files, build_project
+from ..probe import probe
+from ..project import init_project, open_project
+from ..render import PRESETS, render
 from ..samples import write_samples
 from ..timelines import load_timeline, save_timeline
-
 from ._common import EXISTING, _describe, _Progress, _size, main
 
 

@@ -14,7 +14,6 @@ from ..resolve.install import install_scripts, scripts_folder
 from ..resolve.plan import ACTIONS
 from ..resolve.planner import plan_for_project, write_plan
 from ..timelines import load_timeline, save_timeline
-
 from ._common import EXISTING, main
 
 

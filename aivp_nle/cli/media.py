@@ -8,14 +8,13 @@ from pathlib import Path
 import click
 
 from ..beats.analysis import BeatOptions, analyse
-from ..config import ConformTarget
 from ..chunks import chunk_reference, manifest_path
+from ..config import ConformTarget
 from ..conform import ConformOptions, conform_clip, problems
 from ..ffmpeg import locate
+from ..history import mark
 from ..probe import probe
 from ..project import STAGES, VIDEO_SUFFIXES, media_files, open_project
-from ..history import mark
-
 from ._common import EXISTING, _describe, _Progress, main
 
 
@@ -95,3 +94,22 @@ def conform_apply(project: Path, codec: str, interpolate: bool, scale: bool, pro
         if not options.proxy:
             mark(take.path, "conformed", f"{opened.config.conform.fps} fps, {opened.config.conform.color}")
         click.echo(f"wrote {written}")
+
+
+@main.command()
+def doctor() -> None:
+    """Which ffmpeg and prober aivp uses, their versions, and whether each encoder and filter we need is there.
+
+    Exits 1 when something a job needs is missing, naming the job."""
+    from ..doctor import checkup
+
+    found = checkup()
+    click.echo(f"ffmpeg:  {found.ffmpeg} ({found.ffmpeg_source})\n         {found.version}")
+    click.echo(f"probing: {found.prober}")
+    click.echo(f"melt:    {found.melt}")
+    for what, job in found.missing.items():
+        click.echo(f"missing: {what} (needed for {job})")
+    click.echo("everything our jobs need is there" if found.ok else "point AIVP_FFMPEG at a fuller ffmpeg build, or reinstall aivp-nle")
+    if not found.ok:
+        raise click.exceptions.Exit(1)
+

@@ -8,8 +8,9 @@ import click
 from pydantic import TypeAdapter
 
 from ..config import ConformTarget, CutSettings
-from ..errors import ConfigError
+from ..errors import AivpError, ConfigError
 from ..ffmpeg import locate
+from ..files import shown
 from ..project import CONFIG_NAME, Project, open_project
 from ..qc import QcReport, import_checklist, qc_file, qc_project, read_checklist, write_report
 from ..qc.checklist import CHECKLIST, FILE_NAME
@@ -49,11 +50,32 @@ def _table(reports: list[QcReport]) -> None:
 @click.option("--report", "report_dir", type=EXISTING, help="write the HTML report here (--project: default 06_Edit/qc)")
 @click.option("--checklist", type=EXISTING, help="with --project: put a checklist.json the report saved into the project")
 def qc(target: Path, whole_project: bool, as_json: bool, report_dir: Path | None, checklist: Path | None) -> None:
-    """Measure a take or an .otio edit against the handbook's QC checklist. Exits 1 when anything fails.
+    """Measure a take or an .otio edit against the handbook's QC checklist.
 
-    Takes: frame pacing, freezes, looping backgrounds, flicker, texture crawl, near-black areas,
-    conform target, length over 10 s, audio clipping, silence and loudness. Edits: shots under the
-    minimum, cuts off the beat, the same angle twice, offline media."""
+    Exits 0 when everything passes, 1 when anything fails, 2 when it could not run (a missing or
+    unreadable file, bad arguments). Takes: frame pacing, freezes, looping backgrounds, flicker,
+    texture crawl, near-black areas, conform target, length over 10 s, audio clipping, silence and
+    loudness. Edits: shots under the minimum, cuts off the beat, the same angle twice, offline media."""
+    try:
+        reports, whole = _measure(target, whole_project, as_json, report_dir, checklist)
+    except AivpError as error:
+        click.echo(f"aivp: error: {error}", err=True)
+        raise click.exceptions.Exit(2) from None
+    except OSError as error:
+        click.echo(f"aivp: error: {shown(error.filename or '')}: {error.strerror or error}", err=True)
+        raise click.exceptions.Exit(2) from None
+    if as_json:
+        click.echo(TypeAdapter(list[QcReport]).dump_json(reports, indent=2).decode())
+    elif whole:
+        _table(reports)
+    else:
+        _show(reports[0])
+    if any(r.verdict == "fail" for r in reports):
+        raise click.exceptions.Exit(1)
+
+
+def _measure(target: Path, whole_project: bool, as_json: bool, report_dir: Path | None, checklist: Path | None,
+             ) -> tuple[list[QcReport], bool]:
     ff = locate()
     project: Project | None
     if whole_project:
@@ -80,11 +102,4 @@ def qc(target: Path, whole_project: bool, as_json: bool, report_dir: Path | None
         click.echo(f"report: {page}", err=as_json)
         if project is not None:
             click.echo(f"checklist: {saved.done} of {len(CHECKLIST)} checked by eye", err=as_json)
-    if as_json:
-        click.echo(TypeAdapter(list[QcReport]).dump_json(reports, indent=2).decode())
-    elif whole_project:
-        _table(reports)
-    else:
-        _show(reports[0])
-    if any(r.verdict == "fail" for r in reports):
-        raise click.exceptions.Exit(1)
+    return reports, whole_project

@@ -12,10 +12,10 @@ import opentimelineio as otio
 
 from ..beats import BeatGrid
 from ..config import ConformTarget, GrainSettings
+from ..vocals import Phrase
 from . import meta
 from .clips import media_url
 from .grain import grain_track
-from ..vocals import Phrase
 from .inputs import Angle, GrainAsset, Song, SongTrack, frames_in, require_coverage
 
 __all__ = ["angle_clips", "build_multicam"]

@@ -12,7 +12,7 @@ Each run asks every unfinished job once; what came in, failed or expired is reme
 from __future__ import annotations
 
 import json
-import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -25,11 +25,6 @@ from ..errors import AivpError, ConfigError
 from ..files import write_bytes
 from .services import api_key, configured, download_policy, task_path
 from .tasks import TaskFailed, fetch_task
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 __all__ = ["Job", "JobOutcome", "run_jobs"]
 

@@ -18,7 +18,6 @@ import base64
 import hashlib
 import hmac
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -123,7 +122,7 @@ def make_server(
                 return self._answer(413, "too large")
             try:
                 body = self.rfile.read(int(length))
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 self.close_connection = True
                 return None
             secret = environ.get("REPLICATE_WEBHOOK_SECRET")

@@ -21,7 +21,7 @@ import os
 import shutil
 import stat
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..config import WatchSettings
@@ -137,7 +137,7 @@ class Importer:
         shot, _, angle = named.angle.partition("_")
         sidecar = TakeSidecar(
             take=take.name, shot=shot, angle=angle or shot, take_version=named.version, original_name=shown(source.name),
-            sha256=digest, size=size, imported_at=datetime.now(timezone.utc),
+            sha256=digest, size=size, imported_at=datetime.now(UTC),
             source=Source(original_path=shown(source), service=neighbour.service, task_id=neighbour.task_id),
             prompt=neighbour.prompt or self._prompt_from_project(source, take), model=neighbour.model,
             seed=neighbour.seed, probe=info.model_copy(update={"path": take}),
@@ -167,7 +167,7 @@ class Importer:
             number += 1
             target = self.quarantine_dir / fitting_name(stem, f" ({number}){suffix}", len(WHY))
         os.rename(source, target)
-        when = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        when = datetime.now(UTC).isoformat(timespec="seconds")
         note = f"{shown(source.name)} was not imported ({when}):\n{reason}\nFix or regenerate it, then put it back in the inbox.\n"
         write_bytes(target.with_name(target.name + WHY), note.encode("utf-8", "backslashreplace"), replace=True)
         self.ledger.note(source, status.st_size, status.st_mtime_ns, "quarantined", reason)

@@ -52,8 +52,7 @@ def _next_arrival(stage: Path, shot: str) -> str:
 
 
 def _labels() -> Iterator[str]:
-    for letter in string.ascii_uppercase:
-        yield letter
+    yield from string.ascii_uppercase
     number = 27
     while True:
         yield str(number)

@@ -43,7 +43,7 @@ class _Kdenlive(MltDocument):
 
     def write(self) -> str:
         profile(self.doc, self.timeline)
-        audio = [t for t in self.timeline.audio_tracks()][::-1]  # A1, the first, sits at the top of the audio
+        audio = list(self.timeline.audio_tracks())[::-1]  # A1, the first, sits at the top of the audio
         stack = [*audio, *self.timeline.video_tracks()]
         entries = [self.entries(t) for t in stack]
         for track_entries_ in entries:

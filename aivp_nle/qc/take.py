@@ -155,6 +155,8 @@ def flicker(frames: Frames, detail: Frames, clock: Clock) -> list[Finding]:
     rows, columns = detail.shape[1] // 4, detail.shape[2] // 4
     energy = detail[:, : rows * 4, : columns * 4].reshape(len(detail), 4, rows, 4, columns).mean(axis=(2, 4))
     crawl = (np.abs(np.diff(energy, 2, axis=0)) / (energy[1:-1] + 1.0)).reshape(len(detail) - 2, 16)
+    # a frame whose brightness jumps changes its detail too (clipped highlights): that is the flicker, found above
+    crawl[swings[: len(crawl)] > 6.0] = 0.0
     region = int(np.argmax(np.mean(crawl > CRAWL, axis=0)))
     if np.mean(crawl[:, region] > CRAWL) > 0.3:
         first = int(np.flatnonzero(crawl[:, region] > CRAWL)[0]) + 1

@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from fusionscript import (
-        Folder, MarkerColor, MediaPool, Project, RenderSettings, Resolve, Timeline, TimelineImportOptions, TrackType,
+        Folder,
+        MarkerColor,
+        MediaPool,
+        Project,
+        RenderSettings,
+        Resolve,
+        Timeline,
+        TimelineImportOptions,
+        TrackType,
     )
 
 __all__ = ["Bridge", "Report", "connect", "edition", "main", "run_plan"]

@@ -20,7 +20,16 @@ from ..project import Project
 from ..timelines import load_timeline
 from .bridge import plan_folder
 from .plan import (
-    AudioLevel, BinMedia, ConformStep, GrainSpec, ImportStep, MarkerSpec, MarkersStep, RenderJobSpec, RendersStep, ResolvePlan,
+    AudioLevel,
+    BinMedia,
+    ConformStep,
+    GrainSpec,
+    ImportStep,
+    MarkerSpec,
+    MarkersStep,
+    RenderJobSpec,
+    RendersStep,
+    ResolvePlan,
     to_lua,
 )
 

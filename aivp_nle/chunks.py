@@ -15,8 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from .edit.inputs import CONFORM_HINT
-from .errors import ConfigError, MediaError, RateMismatchError
+from .errors import CONFORM_HINT, ConfigError, MediaError, RateMismatchError
 from .ffmpeg import FFmpeg, locate, media_arg
 from .files import claim, hash_file, scratch_path, write_bytes
 from .probe import probe

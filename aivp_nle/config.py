@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -171,7 +171,10 @@ class ProjectConfig(_Section):
     watch: WatchSettings = WatchSettings()
 
 
-def checked(model: type[BaseModel], values: dict[str, Any], where: str) -> Any:
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def checked(model: type[Model], values: dict[str, Any], where: str) -> Model:
     """Validate values into a settings model, turning pydantic's report into our ConfigError."""
     try:
         return model.model_validate(values)
@@ -186,8 +189,7 @@ def load_config(path: Path) -> ProjectConfig:
         raise ConfigError(f"{path}: not found. Run `aivp init {path.parent}` to make a project") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: not valid TOML ({error}). Fix the line named, or delete the file and run `aivp init`") from None
-    config: ProjectConfig = checked(ProjectConfig, values, str(path))
-    return config
+    return checked(ProjectConfig, values, str(path))
 
 
 def dump_config(config: ProjectConfig) -> str:

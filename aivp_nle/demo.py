@@ -22,7 +22,7 @@ from .interchange import export_edit, export_path
 from .pipeline import BuildResult, build_project
 from .project import add_file, init_project
 from .render import render
-from .synth import make_angle, make_grain, make_stems
+from .synthetic import make_angle, make_grain, make_stems
 
 __all__ = ["DemoResult", "run_demo"]
 
@@ -80,7 +80,7 @@ def run_demo(
     build = build_project(project, ff)
     on_step("exports for Resolve, Final Cut Pro, Premiere, Shotcut, Kdenlive")
     exports = {
-        name: export_edit(build.timeline, export_path(build.beatcut, name), name, project.edit_dir, ff=ff)[0]
+        name: export_edit(build.timeline, export_path(build.beatcut, name), name, media_root=project.edit_dir, ff=ff)[0]
         for name in EXPORTS
     }
     on_step("preview render")

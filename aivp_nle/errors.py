@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "CONFORM_HINT",
     "AivpError",
     "ConfigError",
     "EditError",
@@ -20,6 +21,8 @@ __all__ = [
     "ToolNotFoundError",
     "ToolFailedError",
 ]
+
+CONFORM_HINT = "Conform it to the project rate first (re-export at that rate, or `aivp conform apply`); never mix rates"
 
 
 class AivpError(Exception):

@@ -18,13 +18,14 @@ from .chunks import Chunk, ChunkManifest, chunk_of
 from .config import BeatSettings, ConformTarget, CutSettings, GrainSettings
 from .edit import Angle, GrainAsset, Song, build_beatcut, build_multicam
 from .edit.inputs import require_common_rate
+from .edit.multicam import marked_beats
 from .errors import ConfigError
 from .ffmpeg import FFmpeg, locate
 from .files import next_version
-from .music_video import LipSyncReport, lipsync_angles, lipsync_plan, require_lipsync_rate, sound_tracks
+from .lipsync_workflow import LipSyncReport, lipsync_angles, lipsync_plan, require_lipsync_rate, sound_tracks
 from .probe import probe
 from .project import Project, TakeFile
-from .timelines import save_timeline
+from .timelines import load_timeline, save_timeline
 
 __all__ = ["BuildResult", "EditInputs", "beat_options", "beatcut_files", "build_project", "gather_inputs"]
 
@@ -72,6 +73,7 @@ def _split_chunked(
 def gather_inputs(
     takes: Sequence[TakeFile],
     song: Path,
+    *,
     rate: int | None = None,
     offsets: Mapping[str, float] | None = None,
     grain: Path | None = None,
@@ -107,6 +109,7 @@ def beatcut_files(
     angle_paths: Sequence[Path],
     song: Path,
     cut: CutSettings,
+    *,
     grain: Path | None = None,
     grain_settings: GrainSettings | None = None,
     offsets: Mapping[str, float] | None = None,
@@ -116,22 +119,26 @@ def beatcut_files(
 ) -> otio.schema.Timeline:
     """The project-less form: the working rate is the angles' own (24 or 30, all the same)."""
     takes = [TakeFile.from_path(Path(p).expanduser().absolute()) for p in angle_paths]
-    inputs, rate = gather_inputs(takes, song, None, offsets, grain, beats, None, ff)
+    inputs, rate = gather_inputs(takes, song, offsets=offsets, grain=grain, beats=beats, ff=ff)
     conform = (conform or ConformTarget()).model_copy(update={"fps": rate})
-    return build_beatcut(inputs.angles, inputs.song, inputs.beats, conform, cut, inputs.grain, grain_settings)
+    return build_beatcut(inputs.angles, inputs.song, inputs.beats, conform, cut, grain=inputs.grain, grain_settings=grain_settings)
 
 
-def beat_options(settings: BeatSettings, root: Path) -> BeatOptions:
-    """The project file's [beats] section as analysis options (a beats file relative to the project)."""
+def beat_options(settings: BeatSettings, root: Path, *, beats_file: Path | None = None) -> BeatOptions:
+    """The project file's [beats] section as analysis options (a beats file relative to the project,
+    or `beats_file` given on the command line): an .otio's markers are read here, as beats known."""
     values = settings.model_dump()
-    values["file"] = (root / settings.file).absolute() if settings.file else None
+    chosen = beats_file or (root / settings.file if settings.file else None)
+    values["file"] = chosen.absolute() if chosen else None
+    if chosen is not None and chosen.suffix.lower() == ".otio":
+        values["file"], values["known"] = None, marked_beats(load_timeline(chosen), str(chosen))
     return BeatOptions(**values)
 
 
 def build_project(project: Project, ff: FFmpeg | None = None) -> BuildResult:
     """Rebuild 06_Edit/multicam.otio and add a new 06_Edit/beatcut_vNNN.otio (never overwritten).
 
-    With a vocal stem and lip-synced takes, the cut follows the singer (see `music_video`); with
+    With a vocal stem and lip-synced takes, the cut follows the singer (see `lipsync_workflow`); with
     stems, the mix and the stems each get an audio track."""
     ff = ff or locate()
     config = project.config
@@ -140,18 +147,18 @@ def build_project(project: Project, ff: FFmpeg | None = None) -> BuildResult:
     singers = lipsync_angles(takes, config, manifest)
     require_lipsync_rate(takes, singers, config.conform.fps, ff, manifest)  # before the general refusal: the handbook's reason
     inputs, rate = gather_inputs(
-        takes, project.song(), config.conform.fps, offsets, project.grain_asset(),
-        beat_options(config.beats, project.root), project.beat_audio(), ff, manifest,
+        takes, project.song(), rate=config.conform.fps, offsets=offsets, grain=project.grain_asset(),
+        beats=beat_options(config.beats, project.root), beat_audio=project.beat_audio(), ff=ff, manifest=manifest,
     )
     sound = sound_tracks(project, inputs.song, ff)
     lipsync = lipsync_plan(project, takes, singers, manifest, rate, ff)
     phrases = lipsync.cut.phrases if lipsync.cut else ()
     multicam = build_multicam(
-        inputs.angles, inputs.song, inputs.beats, config.conform, inputs.grain, config.grain,
+        inputs.angles, inputs.song, inputs.beats, config.conform, grain=inputs.grain, grain_settings=config.grain,
         sound=sound, phrases=phrases, lipsync=singers,
     )
     beatcut = build_beatcut(
-        inputs.angles, inputs.song, inputs.beats, config.conform, config.cut, inputs.grain, config.grain,
+        inputs.angles, inputs.song, inputs.beats, config.conform, config.cut, grain=inputs.grain, grain_settings=config.grain,
         sound=sound, lipsync=lipsync.cut,
     )
     multicam_path = save_timeline(multicam, project.edit_dir / "multicam.otio", replace=True)

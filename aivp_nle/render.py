@@ -19,6 +19,7 @@ import ffmpeg as graph
 import opentimelineio as otio
 
 from .edit import meta
+from .edit.blends import blend_named
 from .edit.clips import clip_media
 from .edit.meta import delivery_size, timeline_rate
 from .errors import ConfigError, EditError
@@ -26,8 +27,6 @@ from .ffmpeg import FFmpeg, locate, media_arg
 from .files import claim, scratch_path
 
 __all__ = ["PRESETS", "Preset", "preview_size", "render"]
-
-FFMPEG_BLEND = {"overlay": "overlay", "soft_light": "softlight", "screen": "screen"}
 
 
 @dataclass(frozen=True)
@@ -76,14 +75,29 @@ class Segment:
 
 def preview_size(timeline: otio.schema.Timeline, height: int = 720) -> tuple[int, int]:
     """A quick-to-encode size with the delivery's shape: 1280x720 for a UHD target."""
-    conform = meta.get(timeline).get("conform", {})
-    width, tall = int(conform.get("width", 16)), int(conform.get("height", 9))
+    width, tall = meta.delivery_size(timeline)
     return (round(height * width / tall / 2) * 2, height)
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """The render's clock and picture: what every step of the graph needs to agree on."""
+
+    rate: float
+    total: int  # frames of the timeline
+    width: int
+    height: int
+    root: Path  # where relative media resolve
+
+    @property
+    def seconds(self) -> float:
+        return self.total / self.rate
 
 
 def render(
     timeline: otio.schema.Timeline,
     output: Path,
+    *,
     size: tuple[int, int] | None = None,
     media_root: Path | None = None,
     ff: FFmpeg | None = None,
@@ -93,56 +107,75 @@ def render(
 ) -> Path:
     """Write `output` with a preset (preview, master, social); `on_progress` gets the fraction done.
     Relative media resolve from `media_root`. The file appears under its name only when complete."""
+    chosen = _preset_for(preset, output)
+    frame = _frame_of(timeline, chosen, size, media_root)
+    inputs = _Inputs(frame.rate, frame.width, frame.height)
+    streams = [_picture(timeline, inputs, frame, chosen), *_sound(timeline, inputs, frame)]
+    output = output.expanduser().absolute()
+    with scratch_path(output) as scratch:
+        command = graph.output(
+            *streams, media_arg(scratch), t=f"{frame.seconds:.6f}", r=frame.rate, color_primaries="bt709",
+            color_trc="bt709", colorspace="bt709", ar=48000, **chosen.video, **_bitrate(chosen, frame), **chosen.audio,
+        ).overwrite_output()
+        progress = (lambda done: on_progress(min(1.0, done / frame.seconds))) if on_progress else None
+        (ff or locate()).run_graph(command, f"rendering {timeline.name!r} to {output}", progress)
+        return claim(scratch, output, replace=replace_existing)
+
+
+def _preset_for(preset: str, output: Path) -> Preset:
     chosen = PRESETS.get(preset)
     if chosen is None:
         raise ConfigError(f"render preset {preset!r} is refused: one of {', '.join(PRESETS)}")
     if output.suffix.lower() not in chosen.suffixes:
         raise ConfigError(f"{output}: the {preset} preset writes {' or '.join(chosen.suffixes)} files; change the name")
+    return chosen
+
+
+def _frame_of(timeline: otio.schema.Timeline, chosen: Preset, size: tuple[int, int] | None, media_root: Path | None) -> _Frame:
     rate = timeline_rate(timeline)
     total = round(timeline.duration().rescaled_to(rate).value)
     if total <= 0:
         raise EditError(f"timeline {timeline.name!r} is empty: nothing to render")
     width, height = size or (delivery_size(timeline) if chosen.full_size else preview_size(timeline))
-    root = (media_root or Path.cwd()).absolute()
+    return _Frame(rate, total, width, height, (media_root or Path.cwd()).absolute())
+
+
+def _picture(timeline: otio.schema.Timeline, inputs: _Inputs, frame: _Frame, chosen: Preset) -> Any:
+    """The angles flattened (the top enabled clip wins), the grain blended over them, the preset's finish."""
     picture_tracks = [t for t in timeline.video_tracks() if t.enabled and meta.role_of(t) != meta.Role.GRAIN]
     if not picture_tracks:
         raise EditError(f"timeline {timeline.name!r} has no enabled video track to render")
     flat = otio.algorithms.flatten_stack(picture_tracks)
-    inputs = _Inputs(rate, width, height)
-    picture = inputs.concat(list(_segments(flat, rate, root, total)), fit="pad")
+    picture = inputs.concat(list(_segments(flat, frame)), fit="pad")
     for track in timeline.video_tracks():
         if track.enabled and meta.role_of(track) == meta.Role.GRAIN and len(track):
-            blend = _grain_blend(track)
-            grain = inputs.concat(list(_segments(track, rate, root, total)), fit="crop")
-            picture = graph.filter([picture, grain], "blend", all_mode=blend[0], all_opacity=blend[1])
-    sounds = [
-        _level(inputs.concat_audio(list(_segments(t, rate, root, total))), meta.gain_db(t))
-        for t in timeline.audio_tracks() if t.enabled and len(t)
-    ]
+            mode, opacity = _grain_blend(track)
+            grain = inputs.concat(list(_segments(track, frame)), fit="crop")
+            picture = graph.filter([picture, grain], "blend", all_mode=mode, all_opacity=opacity)
     for name, values in chosen.finish:
         picture = picture.filter(name, **values)
     # Rec.709 on the frames themselves: FFmpeg 7 and later let the frames' own (unknown) colour
     # properties win over -color_primaries/-color_trc given as output options.
-    picture = picture.filter("setparams", color_primaries="bt709", color_trc="bt709", colorspace="bt709")
-    streams: list[Any] = [picture]
+    return picture.filter("setparams", color_primaries="bt709", color_trc="bt709", colorspace="bt709")
+
+
+def _sound(timeline: otio.schema.Timeline, inputs: _Inputs, frame: _Frame) -> list[Any]:
+    """Every enabled audio track at its level, mixed without normalising (the mix is the editor's)."""
+    sounds = [
+        _level(inputs.concat_audio(list(_segments(t, frame))), meta.gain_db(t))
+        for t in timeline.audio_tracks() if t.enabled and len(t)
+    ]
     if len(sounds) > 1:
-        streams.append(graph.filter(sounds, "amix", inputs=len(sounds), normalize=0))
-    elif sounds:
-        streams.append(sounds[0])
-    seconds = total / rate
-    output = output.expanduser().absolute()
-    with scratch_path(output) as scratch:
-        bitrate = {}
-        if chosen.bitrate_4k:
-            rate_bits = int(chosen.bitrate_4k * width * height / (3840 * 2160))
-            bitrate = {"b:v": str(rate_bits), "maxrate": str(rate_bits * 4 // 3), "bufsize": str(rate_bits * 2)}
-        command = graph.output(
-            *streams, media_arg(scratch), t=f"{seconds:.6f}", r=rate, color_primaries="bt709", color_trc="bt709",
-            colorspace="bt709", ar=48000, **chosen.video, **bitrate, **chosen.audio,
-        ).overwrite_output()
-        progress = (lambda done: on_progress(min(1.0, done / seconds))) if on_progress else None
-        (ff or locate()).run_graph(command, f"rendering {timeline.name!r} to {output}", progress)
-        return claim(scratch, output, replace=replace_existing)
+        return [graph.filter(sounds, "amix", inputs=len(sounds), normalize=0)]
+    return sounds
+
+
+def _bitrate(chosen: Preset, frame: _Frame) -> dict[str, str]:
+    """The preset's 4K bitrate scaled to the picture size, with a capped peak (platforms re-encode above it)."""
+    if not chosen.bitrate_4k:
+        return {}
+    bits = int(chosen.bitrate_4k * frame.width * frame.height / (3840 * 2160))
+    return {"b:v": str(bits), "maxrate": str(bits * 4 // 3), "bufsize": str(bits * 2)}
 
 
 def _level(sound: Any, gain_db: float) -> Any:
@@ -151,15 +184,13 @@ def _level(sound: Any, gain_db: float) -> Any:
 
 
 def _grain_blend(track: otio.schema.Track) -> tuple[str, float]:
-    settings = meta.get(next(iter(track)))
-    mode = str(settings.get("blend_mode", "overlay"))
-    if mode not in FFMPEG_BLEND:
-        raise EditError(f"grain blend {mode!r} is not one we render; use one of {', '.join(FFMPEG_BLEND)}")
-    return FFMPEG_BLEND[mode], float(settings.get("opacity", 0.3))
+    look = meta.grain_of_track(track) or meta.GrainLook(meta.DEFAULT_BLEND, meta.DEFAULT_OPACITY)
+    return blend_named(look.blend).ffmpeg, look.opacity
 
 
-def _segments(track: otio.schema.Track, rate: float, root: Path, total: int) -> Iterator[Segment]:
+def _segments(track: otio.schema.Track, frame: _Frame) -> Iterator[Segment]:
     """The track as runs of media frames, cut to the timeline length, continuing runs merged."""
+    rate, root, total = frame.rate, frame.root, frame.total
     pending: Segment | None = None
     placed = 0
     for item in track:

@@ -44,17 +44,17 @@ def _music_video(angles: list[Angle], song: Song, grid: BeatGrid, grain: GrainAs
         SongTrack(meta.Role.VOCALS, Song(Path("media/song_vocals.wav"), _SONG), enabled=False),
     )
     lipsync = LipSyncCut(frozenset(a.name for a in singers), (Phrase(1.0, 4.0), Phrase(5.0, 7.0)))
-    return build_beatcut([*angles, *singers], song, grid, ConformTarget(fps=24), CutSettings(every=2, min_shot=1.0), grain,
-                         GrainSettings(), name="musicvideo", sound=sound, lipsync=lipsync)
+    return build_beatcut([*angles, *singers], song, grid, ConformTarget(fps=24), CutSettings(every=2, min_shot=1.0), grain=grain,
+                         grain_settings=GrainSettings(), name="musicvideo", sound=sound, lipsync=lipsync)
 
 
 def sample_timelines() -> dict[str, otio.schema.Timeline]:
     angles, song, grid, grain = _inputs()
     conform, settings = ConformTarget(fps=24), GrainSettings()
     return {
-        "multicam.otio": build_multicam(angles, song, grid, conform, grain, settings),
-        "beatcut.otio": build_beatcut(angles, song, grid, conform, CutSettings(every=2, min_shot=1.0), grain, settings),
-        "grain.otio": build_multicam(angles[:1], song, grid, conform, grain, settings, name="grain"),
+        "multicam.otio": build_multicam(angles, song, grid, conform, grain=grain, grain_settings=settings),
+        "beatcut.otio": build_beatcut(angles, song, grid, conform, CutSettings(every=2, min_shot=1.0), grain=grain, grain_settings=settings),
+        "grain.otio": build_multicam(angles[:1], song, grid, conform, grain=grain, grain_settings=settings, name="grain"),
         "musicvideo.otio": _music_video(angles, song, grid, grain),
     }
 

@@ -1,6 +1,6 @@
 """Benchmark the beat tracker on real, human-annotated music, and on tempo-warped variants of it.
 
-For each long excerpt in ../shared/data/beats (or $AIVP_BEATS_DATA) it scores our default tracker
+For each long excerpt in $AIVP_BEATS_DATA (default: the shared data folder beside the checkout) it scores our default tracker
 and librosa's `beat_track` in the same run (mir_eval: F-measure with a 70 ms window, CMLt, AMLt,
 downbeat F where the data marks bars, all on the whole excerpt), and seconds of processing per
 minute of audio (warm). Variants: the tempo ramps smoothly from -15 % to +20 % ("ramp"), or jumps
@@ -49,7 +49,7 @@ def warp(signal: Signal, sample_rate: int, kind: str) -> tuple[Signal, Callable[
 
 
 def read_annotations(folder: Path) -> tuple[np.ndarray, np.ndarray]:
-    rows = [line.split() for line in (folder / "beats.beats").read_text().splitlines() if line.strip()]
+    rows = [line.split() for line in (folder / "beats.beats").read_text().splitlines() if line.strip() and not line.startswith("#")]
     beats = np.array([float(r[0]) for r in rows])
     downbeats = np.array([float(r[0]) for r in rows if len(r) > 1 and r[1].split(".")[0] == "1"])
     return beats, downbeats

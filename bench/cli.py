@@ -1,7 +1,7 @@
 """Benchmark the command's start: `aivp --help`, and one command's own help, against Python starting
 and against importing the whole library (what --help cost before the commands were loaded lazily).
 
-Target (issue 14): `aivp --help` in under 0.3 s.
+Target: `aivp --help` in under 0.3 s.
 
     python bench/cli.py [--runs 15]
 """

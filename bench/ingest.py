@@ -1,6 +1,6 @@
 """Benchmark the watch folder: latency, throughput against a plain copy, idle CPU, memory.
 
-Targets (issue 5): latency from a file's last write to its ledger entry at most the settle time
+Targets: latency from a file's last write to its ledger entry at most the settle time
 plus 0.5 s; 1,000 files of 5 MB within 1.5x a plain copy of the same files; under 1 % CPU while
 idle for 60 s; under 150 MB resident while watching. The watcher runs as the real command
 (`python -m aivp_nle watch`) in a child process; the baselines run in this one.
@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aivp_nle import synth  # noqa: E402
+from aivp_nle import synthetic as synth  # noqa: E402
 from aivp_nle.project import init_project  # noqa: E402
 from tests.watch_helpers import variant  # noqa: E402
 

@@ -23,7 +23,7 @@ from best_of import best_of  # noqa: E402
 from aivp_nle.audio import decode_mono  # noqa: E402
 from aivp_nle.demo import sung_phrases as demo_phrases  # noqa: E402
 from aivp_nle.ffmpeg import locate, media_arg  # noqa: E402
-from aivp_nle.synth import make_stems  # noqa: E402
+from aivp_nle.synthetic import make_stems  # noqa: E402
 from aivp_nle.vocals import RATE, VocalStem  # noqa: E402
 
 CHUNK = 10.0

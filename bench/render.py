@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aivp_nle import synth  # noqa: E402
+from aivp_nle import synthetic as synth  # noqa: E402
 from aivp_nle.config import ConformTarget, CutSettings, GrainSettings  # noqa: E402
 from aivp_nle.edit import meta  # noqa: E402
 from aivp_nle.edit.clips import clip_media  # noqa: E402
@@ -61,7 +61,7 @@ def main() -> None:
         song = synth.make_song(scratch / "song.wav", args.seconds, 120.0, ff)
         grain = synth.make_grain(scratch / "grain.mp4", 2.0, 24, SIZE, ff)
         timeline = beatcut_files(
-            angles, song, CutSettings(every=2, min_shot=1.0), grain, GrainSettings(),
+            angles, song, CutSettings(every=2, min_shot=1.0), grain=grain, grain_settings=GrainSettings(),
             conform=ConformTarget(width=SIZE[0], height=SIZE[1]), ff=ff,
         )
         cut = next(t for t in timeline.video_tracks() if meta.role_of(t) == meta.Role.CUT)

@@ -10,8 +10,10 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from aivp_nle import synth
+from aivp_nle import synthetic as synth
+from aivp_nle.config import ProjectConfig
 from aivp_nle.ffmpeg import FFmpeg, locate, media_arg
+from aivp_nle.project import Project, add_file, init_project, open_project
 
 SIZE = (160, 90)
 
@@ -74,6 +76,35 @@ def angles(make: Callable[..., Path]) -> list[Path]:
     return [make(f"angle_{colour}") for colour in ("red", "green", "blue")]
 
 
+ProjectMaker = Callable[..., Project]
+
+
+@pytest.fixture(scope="session")
+def project_with_takes(angles: list[Path], song: Path) -> ProjectMaker:
+    """A project as a user has it after the handbook's first steps: three takes of one performance
+    (red, green, blue: `NAME_v001.mp4` in v1_exploration) and the song in 04_Audio.
+
+    `config` is the project file's content; `grain` is copied to `config.grain.asset`; `with_song=False`
+    leaves the audio folder for the test to fill (stems, say); `takes` replaces the three."""
+
+    def build(root: Path, *, config: ProjectConfig | dict[str, object] | None = None, grain: Path | None = None,
+              with_song: bool = True, takes: list[Path] | None = None) -> Project:
+        settings = config if isinstance(config, ProjectConfig) else ProjectConfig.model_validate(config or {})
+        project = init_project(root, settings)
+        for take in angles if takes is None else takes:
+            add_file(take, project.stage_dir("v1_exploration"), take.stem)
+        if with_song:
+            add_file(song, project.audio_dir, "song")
+        if grain is not None:
+            assert settings.grain.asset, "give the grain's place in the project: config grain.asset"
+            place = project.path(settings.grain.asset)
+            place.parent.mkdir(parents=True, exist_ok=True)
+            place.write_bytes(grain.read_bytes())
+        return open_project(project.root)
+
+    return build
+
+
 def read_frames(ff: FFmpeg, path: Path, size: tuple[int, int] = SIZE) -> npt.NDArray[np.uint8]:
     """Every frame of a video as RGB, shape (frames, height, width, 3)."""
     width, height = size
@@ -113,3 +144,10 @@ from .interchange_fixtures import (  # noqa: E402, F401
     screen,
     shotcut,
 )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Opening a real editor takes seconds: those tests are slow too, for `-m "not slow"`."""
+    for item in items:
+        if item.get_closest_marker("real_editors"):
+            item.add_marker(pytest.mark.slow)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aivp_nle import synth
+from aivp_nle import synthetic as synth
 from aivp_nle.chunks import chunk_reference
 from aivp_nle.config import AngleSettings, AudioSettings, ConformTarget, CutSettings, GrainSettings, ProjectConfig
 from aivp_nle.ffmpeg import FFmpeg, media_arg

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aivp_nle import synth
+from aivp_nle import synthetic as synth
 from aivp_nle.ffmpeg import FFmpeg
 
 SECONDS = 12.0

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from aivp_nle import synth
+from aivp_nle import synthetic as synth
 from aivp_nle.beats import track_beats
 from aivp_nle.beats.analysis import BeatOptions, analyse, beats_from_file
 from aivp_nle.beats.plot import beat_picture
@@ -95,11 +95,14 @@ def test_beat_times_load_from_a_text_file_with_bar_positions(tmp_path: Path) -> 
 
 
 def test_beat_times_load_from_an_otio_timelines_markers(tmp_path: Path) -> None:
+    from aivp_nle.config import BeatSettings
+    from aivp_nle.pipeline import beat_options
     from aivp_nle.samples import sample_timelines
     from aivp_nle.timelines import save_timeline
 
     path = save_timeline(sample_timelines()["multicam.otio"], tmp_path / "edit.otio")
-    grid = beats_from_file(path)
+    grid = beat_options(BeatSettings(), tmp_path, beats_file=path).known
+    assert grid is not None
     assert grid.beats[:3] == (0.0, 0.5, 1.0) and grid.downbeats[:2] == (0.0, 2.0)
 
 

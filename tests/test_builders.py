@@ -27,7 +27,7 @@ def _angles(offsets: tuple[int, ...] = (0, 12, 5)) -> list[Angle]:
 
 
 def _beatcut(**cut: object) -> otio.schema.Timeline:
-    return build_beatcut(_angles(), SONG, GRID, ConformTarget(), CutSettings(**cut), GRAIN, GrainSettings())  # type: ignore[arg-type]
+    return build_beatcut(_angles(), SONG, GRID, ConformTarget(), CutSettings(**cut), grain=GRAIN, grain_settings=GrainSettings())  # type: ignore[arg-type]
 
 
 def test_multicam_stacks_every_angle_in_sync_from_its_offset() -> None:

@@ -14,20 +14,13 @@ from click.testing import CliRunner
 from aivp_nle.cli import main
 from aivp_nle.edit import meta
 from aivp_nle.probe import probe
-from aivp_nle.project import add_file, init_project
 from aivp_nle.timelines import load_timeline
 
-
-def _project_with_takes(root: Path, angles: list[Path], song: Path) -> Path:
-    project = init_project(root)
-    for take in angles:
-        add_file(take, project.stage_dir("v1_exploration"), take.stem)
-    add_file(song, project.audio_dir, "song")
-    return project.root
+from .conftest import ProjectMaker
 
 
-def test_build_rewrites_the_multicam_and_adds_a_new_beatcut_each_time(tmp_path: Path, angles: list[Path], song: Path) -> None:
-    root = _project_with_takes(tmp_path / "mv", angles, song)
+def test_build_rewrites_the_multicam_and_adds_a_new_beatcut_each_time(tmp_path: Path, project_with_takes: ProjectMaker) -> None:
+    root = project_with_takes(tmp_path / "mv").root
     for _ in range(2):
         result = CliRunner().invoke(main, ["build", str(root)])
         assert result.exit_code == 0, result.output
@@ -72,6 +65,7 @@ def _installed_aivp() -> list[str]:
     return [str(script)] if script.exists() else [shutil.which("aivp") or "aivp"]
 
 
+@pytest.mark.slow
 def test_the_installed_command_runs_the_whole_demo(tmp_path: Path) -> None:
     root = tmp_path / "demo"
     done = subprocess.run([*_installed_aivp(), "demo", str(root), "--seconds", "8"], capture_output=True, text=True, timeout=600)
@@ -91,8 +85,8 @@ def test_python_dash_m_is_the_same_command() -> None:
     assert done.returncode == 0 and "beatcut" in done.stdout
 
 
-def test_build_uses_the_cut_pattern_of_the_project_file(tmp_path: Path, angles: list[Path], song: Path) -> None:
-    root = _project_with_takes(tmp_path / "mv", angles, song)
+def test_build_uses_the_cut_pattern_of_the_project_file(tmp_path: Path, project_with_takes: ProjectMaker) -> None:
+    root = project_with_takes(tmp_path / "mv").root
     (root / "aivp.toml").write_text('[cut]\npattern = "downbeats"\nmin_shot = 0.5\n')
     result = CliRunner().invoke(main, ["build", str(root)])
     assert result.exit_code == 0, result.output

@@ -18,7 +18,7 @@ import opentimelineio as otio
 import pytest
 from click.testing import CliRunner
 
-from aivp_nle import synth
+from aivp_nle import synthetic as synth
 from aivp_nle.audio import decode_mono
 from aivp_nle.chunks import chunk_frames
 from aivp_nle.cli import main
@@ -26,14 +26,14 @@ from aivp_nle.config import ConformTarget, CutSettings
 from aivp_nle.errors import ConfigError
 from aivp_nle.ffmpeg import FFmpeg, media_arg
 from aivp_nle.files import hash_file
-from aivp_nle.history import mark
 from aivp_nle.pipeline import beatcut_files
 from aivp_nle.probe import probe
 from aivp_nle.project import Project, init_project, open_project
 from aivp_nle.render import render
+from aivp_nle.take_steps import mark
 from aivp_nle.timelines import load_timeline, save_timeline
 
-from .conftest import frame_code, read_frames
+from .conftest import ProjectMaker, frame_code, read_frames
 
 
 def _clip(ff: FFmpeg, path: Path, source: str, *extra: str, seconds: float = 2.0) -> Path:
@@ -165,7 +165,7 @@ def test_build_puts_each_angles_generated_chunks_back_in_order(tmp_path: Path, f
 
 @pytest.fixture(scope="module")
 def small_edit(angles: list[Path], song: Path, make: Callable[..., Path], ff: FFmpeg) -> otio.schema.Timeline:
-    return beatcut_files(angles, song, CutSettings(), make("grain"), conform=ConformTarget(width=160, height=90), ff=ff)
+    return beatcut_files(angles, song, CutSettings(), grain=make("grain"), conform=ConformTarget(width=160, height=90), ff=ff)
 
 
 def test_the_master_preset_is_prores_at_the_delivery_size(small_edit: otio.schema.Timeline, tmp_path: Path, ff: FFmpeg) -> None:
@@ -214,11 +214,8 @@ def test_ctrl_c_leaves_no_half_written_render(small_edit: otio.schema.Timeline, 
     assert process.returncode != 0 and not out.exists() and not list(tmp_path.glob(".aivp-tmp-*"))
 
 
-def test_build_warns_when_the_handbooks_order_was_broken(tmp_path: Path, angles: list[Path], song: Path) -> None:
-    project = init_project(tmp_path / "mv")
-    for take in angles:
-        shutil.copy(take, _stage(project) / f"{take.stem}_v001.mp4")
-    shutil.copy(song, project.audio_dir / "song.wav")
+def test_build_warns_when_the_handbooks_order_was_broken(tmp_path: Path, project_with_takes: ProjectMaker) -> None:
+    project = project_with_takes(tmp_path / "mv")
     red = _stage(project) / "red_v001.mp4"
     earlier = datetime.now(UTC) - timedelta(hours=2)
     mark(red, "lipsync", when=earlier)

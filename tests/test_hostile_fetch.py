@@ -85,6 +85,7 @@ def test_malformed_callbacks_get_a_4xx(body: bytes, tmp_path: Path) -> None:
     assert 400 <= answer.status_code < 500 and api.seen == []
 
 
+@pytest.mark.slow
 def test_idle_connections_are_dropped_and_workers_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(webhook, "IDLE", 3.0)
     with running() as api, callbacks(api, tmp_path, "replicate") as (url, _):

@@ -141,6 +141,13 @@ def test_our_own_edits_still_load(urlish_edit: otio.schema.Timeline, tmp_path: P
     assert load_timeline(tmp_path / "ok.otio").name == urlish_edit.name
 
 
+@pytest.mark.parametrize("text", ['""', "42", "[]", '{"a": 1}'])
+def test_json_that_is_not_a_timeline_is_refused_on_import(text: str, tmp_path: Path) -> None:
+    (tmp_path / "bare.otio").write_text(text)
+    with pytest.raises(AivpError, match="bare.otio"):
+        import_edit(tmp_path / "bare.otio")
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=4000) | st.text(max_size=2000).map(str.encode),
        suffix=st.sampled_from([".otio", ".otioz", ".fcpxml", ".xml", ".edl", ".aaf"]))

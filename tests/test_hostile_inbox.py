@@ -187,6 +187,7 @@ def test_the_room_needed_is_the_files_size_plus_a_margin(project: Project, clip:
     assert len(takes(project)) == 1
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(names=st.lists(st.binary(min_size=1, max_size=60).filter(lambda b: b"/" not in b and b"\0" not in b and b not in (b".", b"..")),
                       min_size=1, max_size=4, unique=True),

@@ -55,6 +55,7 @@ def kept(
     return {name: rows[name] for name in FORMATS}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["mlt", "kdenlive"])
 def test_melt_plays_every_frame_of_the_mlt_export_right(name: str, played: dict, expected_frames: list) -> None:
     seen, _ = played[name]

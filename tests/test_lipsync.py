@@ -14,7 +14,7 @@ import opentimelineio as otio
 import pytest
 from click.testing import CliRunner
 
-from aivp_nle import synth
+from aivp_nle import synthetic as synth
 from aivp_nle.audio import decode_mono
 from aivp_nle.beats import BeatGrid
 from aivp_nle.chunks import Chunk, ChunkManifest, chunk_reference
@@ -23,17 +23,19 @@ from aivp_nle.config import CutSettings, ProjectConfig
 from aivp_nle.edit import LipSyncCut, meta, plan_lipsync_cuts
 from aivp_nle.errors import RateMismatchError
 from aivp_nle.ffmpeg import FFmpeg, media_arg
-from aivp_nle.history import mark
 from aivp_nle.interchange import export_edit, import_edit
-from aivp_nle.music_video import order_flags
+from aivp_nle.lipsync_workflow import order_flags
 from aivp_nle.pipeline import build_project
-from aivp_nle.project import Project, TakeFile, add_file, init_project, open_project
+from aivp_nle.project import Project, TakeFile, add_file, open_project
 from aivp_nle.qc.edit import shots
 from aivp_nle.render import render
+from aivp_nle.take_steps import mark
 from aivp_nle.timelines import load_timeline
 from aivp_nle.vocals import Phrase, VocalStem
 from tests.interchange_checks import DTD
 from tests.lipsync_media import PHRASES, make_lipsync_take, make_stems
+
+from .conftest import ProjectMaker
 
 RATE = 24
 SINGERS = ("yellow-lipsync", "magenta-lipsync")
@@ -51,10 +53,10 @@ def lipsync_takes(tmp_path_factory: pytest.TempPathFactory, stems: dict[str, Pat
     return {ms: make_lipsync_take(folder / f"take_{ms:g}.mp4", "yellow", stems["vocals"], ms, ff) for ms in (0.0, 1000 / 24, 40.0)}
 
 
-def _project(root: Path, angles: list[Path], stems: dict[str, Path], singer_takes: dict[str, Path], **config: object) -> Project:
-    project = init_project(root, ProjectConfig.model_validate(config))
-    for take in angles:
-        add_file(take, project.stage_dir("v1_exploration"), take.stem)
+def _project(
+    root: Path, maker: ProjectMaker, takes: list[Path], stems: dict[str, Path], singer_takes: dict[str, Path], **config: object,
+) -> Project:
+    project = maker(root, config=config, with_song=False, takes=takes)
     for name, take in singer_takes.items():
         add_file(take, project.stage_dir("v1_exploration"), name)
     for stem in stems.values():
@@ -63,10 +65,10 @@ def _project(root: Path, angles: list[Path], stems: dict[str, Path], singer_take
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory, angles: list[Path], stems: dict[str, Path],
+def built(tmp_path_factory: pytest.TempPathFactory, project_with_takes: ProjectMaker, angles: list[Path], stems: dict[str, Path],
           lipsync_takes: dict[float, Path], ff: FFmpeg) -> otio.schema.Timeline:
     singers = {SINGERS[0]: lipsync_takes[0.0], SINGERS[1]: lipsync_takes[0.0]}
-    project = _project(tmp_path_factory.mktemp("mv") / "mv", angles, stems, singers, cut={"every": 2}, audio={"vocals_db": -3.0})
+    project = _project(tmp_path_factory.mktemp("mv") / "mv", project_with_takes, angles, stems, singers, cut={"every": 2}, audio={"vocals_db": -3.0})
     return build_project(project, ff).timeline
 
 
@@ -131,10 +133,10 @@ def _level(path: Path, seconds: tuple[float, float], ff: FFmpeg) -> float:
 
 
 @pytest.fixture(scope="module")
-def stems_played(tmp_path_factory: pytest.TempPathFactory, angles: list[Path], stems: dict[str, Path],
+def stems_played(tmp_path_factory: pytest.TempPathFactory, project_with_takes: ProjectMaker, angles: list[Path], stems: dict[str, Path],
                  lipsync_takes: dict[float, Path], ff: FFmpeg) -> Project:
     """A project that plays the stems: the vocal at -6 dB, the instrumental at -60 dB, the mix muted."""
-    project = _project(tmp_path_factory.mktemp("stems_played") / "mv", angles[:2], stems, {SINGERS[0]: lipsync_takes[0.0]},
+    project = _project(tmp_path_factory.mktemp("stems_played") / "mv", project_with_takes, angles[:2], stems, {SINGERS[0]: lipsync_takes[0.0]},
                        audio={"play": "stems", "vocals_db": -6.0, "instrumental_db": -60.0})
     build_project(project, ff)
     return project
@@ -146,7 +148,7 @@ SUNG, GAP = (6.2, 9.3), (3.3, 4.3)
 def test_the_render_plays_the_stems_at_their_levels(stems_played: Project, stems: dict[str, Path], ff: FFmpeg, tmp_path: Path) -> None:
     edit = stems_played.newest_edit()
     assert edit is not None
-    output = render(load_timeline(edit), tmp_path / "preview.mp4", (160, 90), edit.parent)
+    output = render(load_timeline(edit), tmp_path / "preview.mp4", size=(160, 90), media_root=edit.parent)
     assert _level(output, SUNG, ff) / _level(stems["vocals"], SUNG, ff) == pytest.approx(0.5, rel=0.05)  # -6 dB
     assert _level(output, GAP, ff) < 0.002  # the mix muted, the instrumental down 60 dB
 
@@ -210,9 +212,9 @@ def test_resolve_gets_the_levels_as_clip_volume_and_the_muted_mix(stems_played: 
 
 
 def test_build_reports_each_lipsync_offset_and_warns_past_half_a_frame(
-    tmp_path: Path, angles: list[Path], stems: dict[str, Path], lipsync_takes: dict[float, Path],
+    tmp_path: Path, project_with_takes: ProjectMaker, angles: list[Path], stems: dict[str, Path], lipsync_takes: dict[float, Path],
 ) -> None:
-    project = _project(tmp_path / "mv", angles[:2], stems, {SINGERS[0]: lipsync_takes[40.0]})
+    project = _project(tmp_path / "mv", project_with_takes, angles[:2], stems, {SINGERS[0]: lipsync_takes[40.0]})
     result = CliRunner().invoke(main, ["build", str(project.root)])
     assert result.exit_code == 0, result.output
     assert "lip sync yellow-lipsync: its audio sits +40.0 ms from the vocal stem" in result.output
@@ -220,9 +222,9 @@ def test_build_reports_each_lipsync_offset_and_warns_past_half_a_frame(
 
 
 def test_a_lipsync_angle_generated_in_chunks_is_one_singer_each_chunk_measured_from_its_place(
-    tmp_path: Path, angles: list[Path], stems: dict[str, Path], lipsync_takes: dict[float, Path], ff: FFmpeg,
+    tmp_path: Path, project_with_takes: ProjectMaker, angles: list[Path], stems: dict[str, Path], lipsync_takes: dict[float, Path], ff: FFmpeg,
 ) -> None:
-    project = _project(tmp_path / "mv", angles[:2], stems, {})
+    project = _project(tmp_path / "mv", project_with_takes, angles[:2], stems, {})
     reference = synth.make_angle(project.root / "02_Reference_Video" / "performance.mp4", "red", 12.0, RATE, (160, 90), ff=ff)
     manifest = chunk_reference(reference, reference.parent / "chunks", max_seconds=5.0, ff=ff)
     late = lipsync_takes[1000 / RATE]  # the singer's audio one frame late, in every chunk
@@ -240,10 +242,10 @@ def test_a_lipsync_angle_generated_in_chunks_is_one_singer_each_chunk_measured_f
 
 
 def test_a_lipsync_take_at_another_rate_is_refused_fix_the_rate_before_lip_sync(
-    tmp_path: Path, angles: list[Path], stems: dict[str, Path], ff: FFmpeg,
+    tmp_path: Path, project_with_takes: ProjectMaker, angles: list[Path], stems: dict[str, Path], ff: FFmpeg,
 ) -> None:
     take = make_lipsync_take(tmp_path / "fast.mp4", "yellow", stems["vocals"], 0.0, ff, fps=30)
-    project = _project(tmp_path / "mv", angles[:2], stems, {SINGERS[0]: take})
+    project = _project(tmp_path / "mv", project_with_takes, angles[:2], stems, {SINGERS[0]: take})
     with pytest.raises(RateMismatchError, match="before lip sync"):
         build_project(project, ff)
 

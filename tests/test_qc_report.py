@@ -15,17 +15,16 @@ from click.testing import CliRunner
 
 from aivp_nle.cli import main
 from aivp_nle.ffmpeg import FFmpeg
-from aivp_nle.project import add_file, init_project
+from aivp_nle.project import add_file
 from tests.qc_media import make_take
+
+from .conftest import ProjectMaker
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory, angles: list[Path], song: Path, ff: FFmpeg) -> Path:
+def project(tmp_path_factory: pytest.TempPathFactory, project_with_takes: ProjectMaker, ff: FFmpeg) -> Path:
     """A built project, and then a frozen take of a fourth angle dropped in."""
-    root = init_project(tmp_path_factory.mktemp("qc") / "mv").root
-    for take in angles:
-        add_file(take, root / "03_Generations" / "v1_exploration", take.stem)
-    add_file(song, root / "04_Audio", "song")
+    root = project_with_takes(tmp_path_factory.mktemp("qc") / "mv").root
     assert CliRunner().invoke(main, ["build", str(root)]).exit_code == 0
     frozen = make_take(tmp_path_factory.mktemp("faults"), "freeze_2s_at_2s", ff)
     add_file(frozen, root / "03_Generations" / "v1_exploration", "frozen")
@@ -104,6 +103,7 @@ def test_the_report_opens_from_disk_with_every_image_loaded(browser: Any, report
     print(f"screenshot: {shot}")
 
 
+@pytest.mark.slow
 def test_ticks_survive_a_reload_and_save_back_into_the_project(browser: Any, report: tuple[Path, str], project: Path, tmp_path: Path) -> None:
     page, _ = report
     browser.get(page.as_uri())  # a new browser profile: no ticks stored yet

@@ -25,7 +25,7 @@ OFFSETS = {"green": 0.5, "blue": 0.25}
 
 @pytest.fixture(scope="module")
 def edit(angles: list[Path], song: Path, make: Callable[..., Path], ff: FFmpeg) -> otio.schema.Timeline:
-    return beatcut_files(angles, song, CutSettings(every=2, min_shot=1.0, seed=7), make("grain"), offsets=OFFSETS, ff=ff)
+    return beatcut_files(angles, song, CutSettings(every=2, min_shot=1.0, seed=7), grain=make("grain"), offsets=OFFSETS, ff=ff)
 
 
 @pytest.fixture(scope="module")

@@ -15,16 +15,16 @@ import pytest
 from click.testing import CliRunner
 
 from aivp_nle.cli import main
-from aivp_nle.config import ProjectConfig
 from aivp_nle.ffmpeg import FFmpeg
 from aivp_nle.pipeline import build_project
-from aivp_nle.project import Project, add_file, init_project, open_project
+from aivp_nle.project import Project, add_file, open_project
 from aivp_nle.resolve import bridge
 from aivp_nle.resolve.install import install_scripts, scripts_folder
 from aivp_nle.resolve.plan import ACTIONS, AudioLevel, ResolvePlan
 from aivp_nle.resolve.planner import plan_for_project, write_plan
 
 from . import fake_resolve as fakes
+from .conftest import ProjectMaker
 from .lipsync_media import make_stems
 from .lua_resolve import LUA, run_lua
 
@@ -50,16 +50,9 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def project(home: Path, tmp_path_factory: pytest.TempPathFactory, angles: list[Path], song: Path, make: Any) -> Project:
-    project = init_project(tmp_path_factory.mktemp("resolve") / "My Video ü")
-    for take in angles:
-        add_file(take, project.stage_dir("v1_exploration"), take.stem)
-    add_file(song, project.audio_dir, "song")
-    grain = make("grain")
-    (project.edit_dir / "assets").mkdir()
-    (project.edit_dir / "assets" / "film_grain.mp4").write_bytes(grain.read_bytes())
-    (project.root / "aivp.toml").write_text('[grain]\nasset = "06_Edit/assets/film_grain.mp4"\n')
-    project = open_project(project.root)
+def project(home: Path, tmp_path_factory: pytest.TempPathFactory, project_with_takes: ProjectMaker, make: Any) -> Project:
+    settings = {"grain": {"asset": "06_Edit/assets/film_grain.mp4"}}
+    project = project_with_takes(tmp_path_factory.mktemp("resolve") / "My Video ü", config=settings, grain=make("grain"))
     build_project(project)
     return project
 
@@ -339,11 +332,10 @@ def test_the_bridge_type_checks_against_fusionscript_stubs() -> None:
 # --- the sound -----------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def stems_project(home: Path, tmp_path_factory: pytest.TempPathFactory, angles: list[Path], ff: FFmpeg) -> Project:
+def stems_project(home: Path, tmp_path_factory: pytest.TempPathFactory, project_with_takes: ProjectMaker, ff: FFmpeg) -> Project:
     """An edit that plays the stems (the vocal 6 dB down) and keeps the mix muted."""
-    project = init_project(tmp_path_factory.mktemp("stems") / "mv", ProjectConfig.model_validate({"audio": {"play": "stems", "vocals_db": -6.0}}))
-    for take in angles:
-        add_file(take, project.stage_dir("v1_exploration"), take.stem)
+    settings = {"audio": {"play": "stems", "vocals_db": -6.0}}
+    project = project_with_takes(tmp_path_factory.mktemp("stems") / "mv", config=settings, with_song=False)
     for stem in make_stems(tmp_path_factory.mktemp("stem_files"), ff).values():
         add_file(stem, project.audio_dir, stem.stem)
     project = open_project(project.root)

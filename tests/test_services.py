@@ -54,7 +54,7 @@ def _fetch(server: Server, name: str, task: str, inbox: Path, kind: str = "") ->
     service = configured(name, env)
     policy = DownloadPolicy(allowed_hosts=service.hosts, insecure_hosts=POLICY.insecure_hosts, backoff=0.01)
     with httpx.Client(timeout=5) as client:
-        return fetch_task(client, service, task, api_key(service, env), inbox, kind, policy, interval=0, timeout=5, sleep=lambda s: None)
+        return fetch_task(client, service, task, api_key(service, env), inbox, kind=kind, policy=policy, interval=0, timeout=5, sleep=lambda s: None)
 
 
 @pytest.fixture(scope="module")

@@ -195,6 +195,7 @@ def test_a_pattern_in_the_project_file_names_the_angle_and_shot(tmp_path: Path, 
     assert TakeSidecar.model_validate_json(sidecar_path(take).read_text()).prompt == "a rooftop at dawn"
 
 
+@pytest.mark.slow
 def test_five_hundred_files_at_once_are_each_imported_exactly_once(project: Project, clip: bytes) -> None:
     sources = []
     with watching(project, settle=0.3):
@@ -245,6 +246,7 @@ def _ledger_takes(project: Project) -> list[Path]:
         return sorted(Path(os.fsdecode(row[0])) for row in db.execute("SELECT take FROM takes WHERE state = 'published'"))
 
 
+@pytest.mark.slow
 def test_kill_9_at_random_moments_never_loses_duplicates_or_half_writes_a_take(project: Project, clip: bytes) -> None:
     rng = random.Random(20261125)
     sources = []
@@ -303,6 +305,7 @@ def test_service_files_start_the_watcher_and_stop_it_with_sigterm(project: Proje
     assert agent["ProgramArguments"] == ["/usr/local/bin/aivp", "watch", str(project.root)] and agent["RunAtLoad"]
 
 
+@pytest.mark.slow
 def test_sigterm_lets_the_current_file_finish(project: Project, clip: bytes) -> None:
     data = variant(clip, "sigterm", 400_000_000)
     (inbox(project) / "big.mp4").write_bytes(data)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from aivp_nle import synth
+from aivp_nle import synthetic as synth
 from aivp_nle.ffmpeg import FFmpeg
 from aivp_nle.ingest.watcher import Watcher
 from aivp_nle.project import Project, init_project, open_project

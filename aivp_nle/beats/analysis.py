@@ -60,6 +60,7 @@ class BeatOptions:
     offset: float = 0.0
     file: Path | None = None
     meter: int = 4
+    known: BeatGrid | None = None  # beats already found elsewhere (an edit's markers): used as they are
 
 
 def cache_folder() -> Path:
@@ -70,7 +71,9 @@ def cache_folder() -> Path:
 def analyse(audio: Path, options: BeatOptions, ff: FFmpeg | None = None, cache: Path | None = None) -> BeatGrid:
     """The beat grid the edit cuts on, by the user's overrides first, else the tracker."""
     ff = ff or locate()
-    if options.file is not None:
+    if options.known is not None:
+        grid = options.known
+    elif options.file is not None:
         grid = beats_from_file(options.file)
     elif options.bpm is not None and options.first_downbeat is not None:
         grid = pinned_grid(options.bpm, options.first_downbeat, probe(audio, ff).duration, options.meter)
@@ -131,12 +134,14 @@ def nudged(grid: BeatGrid, offset: float) -> BeatGrid:
 
 
 def beats_from_file(path: Path) -> BeatGrid:
-    """Beat times from a text/CSV file (seconds, optionally a bar position: 1 = downbeat) or the
-    markers of an OTIO timeline (its downbeat markers where we wrote them)."""
+    """Beat times from a text/CSV file (seconds, optionally a bar position: 1 = downbeat).
+
+    An edit's markers are beats too, but reading them is the edit layer's job: see
+    `aivp_nle.edit.multicam.marked_beats`, which `pipeline.beat_options` uses for an .otio."""
     if not path.is_file():
         raise ConfigError(f"{path}: beats file not found")
-    if path.suffix.lower() == ".otio":
-        return _beats_from_timeline(path)
+    if path.suffix.lower() in {".otio", ".otioz"}:
+        raise ConfigError(f"{path}: an edit's markers are read by aivp_nle.pipeline.beat_options, not as a beats text file")
     rows = []
     for number, row in enumerate(csv.reader(io.StringIO(path.read_text(encoding="utf-8", errors="replace")), delimiter=","), start=1):
         fields = " ".join(row).split()
@@ -155,20 +160,4 @@ def beats_from_file(path: Path) -> BeatGrid:
     return BeatGrid(
         beats=tuple(times), downbeats=tuple(sorted(downbeats)), bpm=round(60.0 / float(np.median(np.diff(times))), 3),
         source=f"file {path.name}",
-    )
-
-
-def _beats_from_timeline(path: Path) -> BeatGrid:
-    from ..edit import meta
-    from ..timelines import load_timeline
-
-    timeline = load_timeline(path)
-    markers = sorted(timeline.tracks.markers, key=lambda m: m.marked_range.start_time.to_seconds())
-    times = [m.marked_range.start_time.to_seconds() for m in markers]
-    if len(times) < 2:
-        raise ConfigError(f"{path}: the timeline has fewer than two markers to use as beats")
-    downbeats = [t for t, m in zip(times, markers) if meta.get(m).get("downbeat")]
-    return BeatGrid(
-        beats=tuple(round(t, 6) for t in times), downbeats=tuple(round(t, 6) for t in downbeats),
-        bpm=round(60.0 / float(np.median(np.diff(times))), 3), source=f"markers of {path.name}",
     )

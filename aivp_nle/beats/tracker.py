@@ -1,9 +1,10 @@
-"""A first beat tracker: spectral-flux onsets, an autocorrelation tempo, dynamic-programming beats.
+"""Our beat tracker: spectral-flux onsets, a tempo curve, dynamic-programming beats.
 
-This is Ellis's 2007 method (as librosa has it), in NumPy alone, so it carries no model and
-no licence question. It assumes a steady tempo; the "Beats you can cut on" issue replaces it with
-one that follows tempo changes. Downbeats assume 4/4: the bar phase whose beats carry the most
-low-frequency (kick) energy.
+NumPy alone, so it carries no model and no licence question. Onset strength in mel-like bands;
+a tempogram and a Viterbi path near the song's metrical level give a local tempo curve; beats are
+placed by dynamic programming (Ellis's 2007 method) with a period that follows that curve, so a
+song that speeds up or jumps keeps its beat. Meter and the bar's phase come from where the
+low-frequency (kick) energy falls.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ..probe import MediaInfo
 
 
-EXISTING = click.Path(path_type=Path)
+A_PATH = click.Path(path_type=Path)
 
 
 @dataclass(frozen=True)

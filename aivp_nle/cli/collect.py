@@ -24,12 +24,12 @@ from ..ingest.service import launchd_plist, systemd_unit
 from ..ingest.status import project_status
 from ..ingest.watcher import Watcher
 from ..project import open_project
-from ._common import EXISTING, _Bytes, main
+from ._common import A_PATH, _Bytes, main
 
 
 @main.command()
-@click.argument("project", type=EXISTING, default=Path("."))
-@click.option("--inbox", type=EXISTING, help="the folder to watch (default: [watch] inbox in aivp.toml, inbox/)")
+@click.argument("project", type=A_PATH, default=Path("."))
+@click.option("--inbox", type=A_PATH, help="the folder to watch (default: [watch] inbox in aivp.toml, inbox/)")
 @click.option("--polling", is_flag=True, help="poll instead of OS events (NFS, SMB, SSHFS and other shares)")
 @click.option("--once", is_flag=True, help="import what is there, then exit")
 @click.option("--settle", type=float, help="seconds a file must stay unchanged (default from aivp.toml: 2)")
@@ -51,7 +51,7 @@ def watch(project: Path, inbox: Path | None, polling: bool, once: bool, settle: 
 
 
 @main.command()
-@click.argument("project", type=EXISTING, default=Path("."))
+@click.argument("project", type=A_PATH, default=Path("."))
 def status(project: Path) -> None:
     """Takes by angle and version, what waits in the inbox, what is in quarantine and why."""
     found = project_status(open_project(project))
@@ -95,7 +95,7 @@ def fetch() -> None:
 
 @fetch.command("get")
 @click.argument("urls", nargs=-1)
-@click.option("--to", type=EXISTING, help="the inbox (default: the project's, or ./inbox)")
+@click.option("--to", type=A_PATH, help="the inbox (default: the project's, or ./inbox)")
 @click.option("--sha256", help="the expected checksum (one URL)")
 @click.option("--expect-duration", type=float, help="seconds the video must last (the watch folder checks it)")
 @click.option("--service", type=click.Choice(list(SERVICES)), help="fetch a task from this service instead of URLs")
@@ -114,7 +114,7 @@ def fetch_get(urls: tuple[str, ...], to: Path | None, sha256: str | None, expect
             chosen = configured(service)
             bar = _Bytes(f"{service} {task}")
             try:
-                fetched = fetch_task(client, chosen, task, api_key(chosen), inbox, kind, download_policy(chosen),
+                fetched = fetch_task(client, chosen, task, api_key(chosen), inbox, kind=kind, policy=download_policy(chosen),
                                      timeout=wait, on_progress=bar)
             finally:
                 bar.close()
@@ -138,7 +138,7 @@ def fetch_get(urls: tuple[str, ...], to: Path | None, sha256: str | None, expect
 
 
 @fetch.command("jobs")
-@click.argument("project", type=EXISTING, default=Path("."))
+@click.argument("project", type=A_PATH, default=Path("."))
 def fetch_jobs(project: Path) -> None:
     """Ask each pending task in the project's jobs.toml once; fetch the finished ones."""
     opened = open_project(project)
@@ -150,7 +150,7 @@ def fetch_jobs(project: Path) -> None:
 
 @fetch.command("serve")
 @click.option("--port", default=8765, show_default=True)
-@click.option("--to", type=EXISTING, help="the inbox (default: the project's, or ./inbox)")
+@click.option("--to", type=A_PATH, help="the inbox (default: the project's, or ./inbox)")
 def fetch_serve(port: int, to: Path | None) -> None:
     """Receive the services' callbacks on 127.0.0.1:PORT/webhook/SERVICE (put a tunnel in front)."""
     inbox = _inbox(to)

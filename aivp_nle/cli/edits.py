@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+import typing
 from pathlib import Path
 from typing import Any, cast
 
@@ -12,7 +12,7 @@ import click
 from ..audio import decode_mono
 from ..beats.analysis import TRACKERS, BeatOptions, analyse
 from ..beats.plot import beat_picture, write_png
-from ..config import BeatSettings, ConformTarget, CutSettings, GrainSettings, ProjectConfig, checked
+from ..config import BeatSettings, ConformTarget, CutPattern, CutSettings, GrainSettings, ProjectConfig, checked
 from ..demo import run_demo
 from ..edit import meta
 from ..edit.beatcut import cut_times
@@ -20,19 +20,19 @@ from ..edit.clips import media_path
 from ..edit.meta import timeline_rate
 from ..errors import AivpError, ConfigError
 from ..ffmpeg import locate
-from ..history import STEPS, Step, mark, order_warnings
-from ..music_video import LipSyncReport
+from ..lipsync_workflow import LipSyncReport
 from ..pipeline import beat_options, beatcut_files, build_project
 from ..probe import probe
 from ..project import init_project, open_project
 from ..render import PRESETS, render
 from ..samples import write_samples
+from ..take_steps import STEPS, Step, mark, order_warnings
 from ..timelines import load_timeline, save_timeline
-from ._common import EXISTING, _describe, _Progress, _size, main
+from ._common import A_PATH, _describe, _Progress, _size, main
 
 
 @main.command()
-@click.argument("directory", type=EXISTING)
+@click.argument("directory", type=A_PATH)
 @click.option("--fps", type=int, default=24, show_default=True, help="working frame rate: 24 or 30")
 def init(directory: Path, fps: int) -> None:
     """Make the handbook's project layout and aivp.toml in DIRECTORY (keeps what is there)."""
@@ -43,7 +43,7 @@ def init(directory: Path, fps: int) -> None:
 
 
 @main.command("probe")
-@click.argument("files", nargs=-1, required=True, type=EXISTING)
+@click.argument("files", nargs=-1, required=True, type=A_PATH)
 @click.option("--json", "as_json", is_flag=True, help="a JSON list, one object per file")
 def probe_command(files: tuple[Path, ...], as_json: bool) -> None:
     """Describe media: duration, exact rate, VFR, size, codec, colour, HDR, audio, start timecode."""
@@ -69,7 +69,7 @@ def _beat_options(bpm: float | None, first_downbeat: float | None, offset: float
     )
     if settings.first_downbeat is not None and settings.bpm is None:
         raise ConfigError("--first-downbeat needs --bpm: together they pin a steady grid")
-    return replace(beat_options(settings, Path.cwd()), file=beats_file.absolute() if beats_file else None)
+    return beat_options(settings, Path.cwd(), beats_file=beats_file)
 
 
 def _beat_flags(command: Any) -> Any:
@@ -78,7 +78,7 @@ def _beat_flags(command: Any) -> Any:
         click.option("--bpm", type=float, help="pin the tempo (the tracker still finds where the beats fall)"),
         click.option("--first-downbeat", type=float, help="with --bpm: seconds to the first bar; a steady grid, no tracking"),
         click.option("--beat-offset", "beat_offset", default=0.0, help="seconds to move every beat (later when positive)"),
-        click.option("--beats-file", type=EXISTING, help="beat times from a file: text/CSV (seconds[, bar position]) or an .otio's markers"),
+        click.option("--beats-file", type=A_PATH, help="beat times from a file: text/CSV (seconds[, bar position]) or an .otio's markers"),
         click.option("--tracker", type=click.Choice(list(TRACKERS)), default="aivp", show_default=True, help="the beat tracker"),
     ]):
         command = option(command)
@@ -86,12 +86,12 @@ def _beat_flags(command: Any) -> Any:
 
 
 @main.command()
-@click.argument("audio", type=EXISTING)
+@click.argument("audio", type=A_PATH)
 @_beat_flags
 @click.option("--json", "as_json", is_flag=True, help="the grid as JSON: beats, downbeats, bpm, bars, tempo curve, confidence")
 @click.option("--fps", type=int, help="also each beat's frame at this rate, and the worst snapping error")
-@click.option("--plot", type=EXISTING, help="write a PNG: waveform, beats, downbeats (and the cuts of --edit)")
-@click.option("--edit", type=EXISTING, help="with --plot: an .otio whose cuts to draw")
+@click.option("--plot", type=A_PATH, help="write a PNG: waveform, beats, downbeats (and the cuts of --edit)")
+@click.option("--edit", type=A_PATH, help="with --plot: an .otio whose cuts to draw")
 def beats(
     audio: Path, bpm: float | None, first_downbeat: float | None, beat_offset: float, beats_file: Path | None,
     tracker: str, as_json: bool, fps: int | None, plot: Path | None, edit: Path | None,
@@ -131,20 +131,20 @@ def _offsets(pairs: tuple[str, ...]) -> dict[str, float]:
 
 
 @main.command()
-@click.option("--music", required=True, type=EXISTING, help="the song")
-@click.option("--angle", "angles", multiple=True, required=True, type=EXISTING, help="a take; repeat per angle")
-@click.option("--pattern", type=click.Choice(["beats", "bars", "downbeats", "phrase", "energy"]), default="beats", show_default=True,
+@click.option("--music", required=True, type=A_PATH, help="the song")
+@click.option("--angle", "angles", multiple=True, required=True, type=A_PATH, help="a take; repeat per angle")
+@click.option("--pattern", type=click.Choice(typing.get_args(CutPattern)), default="beats", show_default=True,
               help="where to cut: every N beats, every N bars, on downbeats, every phrase, or by the song's energy")
 @click.option("--every", default=CutSettings().every, show_default=True, help="beats (or bars) per shot")
 @click.option("--phrase-bars", type=click.Choice(["4", "8"]), default="4", show_default=True, help="bars per phrase")
 @click.option("--hero", help="angle held through the loudest phrase")
 @click.option("--min-shot", default=CutSettings().min_shot, show_default=True, help="shortest shot, seconds")
 @click.option("--seed", default=0, show_default=True, help="same seed, same edit")
-@click.option("--grain", type=EXISTING, help="grain plate, blended Overlay at --grain-opacity")
+@click.option("--grain", type=A_PATH, help="grain plate, blended Overlay at --grain-opacity")
 @click.option("--grain-opacity", default=GrainSettings().opacity, show_default=True)
 @click.option("--offset", "offsets", multiple=True, help="ANGLE=SECONDS a take runs ahead of the song")
 @_beat_flags
-@click.option("-o", "--output", required=True, type=EXISTING, help="the .otio to write")
+@click.option("-o", "--output", required=True, type=A_PATH, help="the .otio to write")
 @click.option("--force", is_flag=True, help="replace OUTPUT if it exists")
 def beatcut(
     music: Path, angles: tuple[Path, ...], pattern: str, every: int, phrase_bars: str, hero: str | None, min_shot: float,
@@ -157,14 +157,14 @@ def beatcut(
     }, "options")
     grain_settings = checked(GrainSettings, {"opacity": grain_opacity}, "options")
     beats = _beat_options(bpm, first_downbeat, beat_offset, beats_file, tracker)
-    timeline = beatcut_files(angles, music, cut, grain, grain_settings, _offsets(offsets), beats)
+    timeline = beatcut_files(angles, music, cut, grain=grain, grain_settings=grain_settings, offsets=_offsets(offsets), beats=beats)
     timeline.name = output.stem
     written = save_timeline(timeline, output, replace=force)
     _report(timeline, written)
 
 
 def _report(timeline: Any, written: Path) -> None:
-    cut = meta.get(timeline).get("cut", {})
+    cut = meta.cut_record(timeline)
     click.echo(
         f"wrote {written}: {cut.get('shots', 0)} shots on {len(timeline.video_tracks())} video tracks, "
         f"{timeline.duration().to_seconds():.2f} s, worst cut-to-beat snap {1000 * cut.get('max_snap_error_s', 0):.1f} ms"
@@ -183,7 +183,7 @@ def _lipsync(report: LipSyncReport) -> None:
 
 
 @main.command()
-@click.argument("project", type=EXISTING, default=Path("."))
+@click.argument("project", type=A_PATH, default=Path("."))
 def build(project: Path) -> None:
     """Rebuild 06_Edit/multicam.otio and add a new 06_Edit/beatcut_vNNN.otio from the project's takes."""
     opened = open_project(project)
@@ -195,8 +195,8 @@ def build(project: Path) -> None:
 
 
 @main.command("render")
-@click.argument("edit", type=EXISTING)
-@click.option("-o", "--output", required=True, type=EXISTING, help="the video to write (.mp4)")
+@click.argument("edit", type=A_PATH)
+@click.option("-o", "--output", required=True, type=A_PATH, help="the video to write (.mp4)")
 @click.option("--preset", type=click.Choice(list(PRESETS)), default="preview", show_default=True,
               help="preview: quick 720p H.264; master: delivery size, ProRes 422 HQ (.mov); social: delivery size, "
                    "H.264 tuned to keep grain, a touch of contrast, no pure black, a high bitrate")
@@ -208,12 +208,12 @@ def render_command(edit: Path, output: Path, preset: str, size: str | None, forc
     takes = [c for t in timeline.video_tracks() if meta.role_of(t) in (meta.Role.ANGLE, meta.Role.CUT) for c in t.find_clips()]
     _warn_order([media_path(c, edit.absolute().parent) for c in takes], int(timeline_rate(timeline)))
     with _Progress(f"rendering {edit.name} ({preset})") as advance:
-        written = render(timeline, output, _size(size), edit.absolute().parent, on_progress=advance, replace_existing=force, preset=preset)
+        written = render(timeline, output, size=_size(size), media_root=edit.absolute().parent, on_progress=advance, replace_existing=force, preset=preset)
     click.echo(f"wrote {written}")
 
 
 @main.command("mark")
-@click.argument("take", type=EXISTING)
+@click.argument("take", type=A_PATH)
 @click.argument("step", type=click.Choice(list(STEPS)))
 @click.option("--note", default="", help="what was done (tool, settings)")
 def mark_command(take: Path, step: str, note: str) -> None:
@@ -236,7 +236,7 @@ def _warn_order(paths: list[Path], rate: int) -> None:
 
 
 @main.command()
-@click.argument("directory", type=EXISTING)
+@click.argument("directory", type=A_PATH)
 @click.option("--seconds", default=30.0, show_default=True, help="length of the demo song")
 def demo(directory: Path, seconds: float) -> None:
     """The whole job on self-made material: project, takes, beats, multicam, beat-cut, preview."""
@@ -258,7 +258,7 @@ def demo(directory: Path, seconds: float) -> None:
 
 
 @main.command()
-@click.argument("directory", type=EXISTING, default=Path("otio_samples"))
+@click.argument("directory", type=A_PATH, default=Path("otio_samples"))
 def samples(directory: Path) -> None:
     """Rewrite the example timelines (multicam, beat-cut, grain) in DIRECTORY."""
     for path in write_samples(directory):

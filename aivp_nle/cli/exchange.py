@@ -14,25 +14,25 @@ from ..resolve.install import install_scripts, scripts_folder
 from ..resolve.plan import ACTIONS
 from ..resolve.planner import plan_for_project, write_plan
 from ..timelines import load_timeline, save_timeline
-from ._common import EXISTING, main
+from ._common import A_PATH, main
 
 
 @main.command("export")
-@click.argument("edit", type=EXISTING)
+@click.argument("edit", type=A_PATH)
 @click.option("--to", "to", type=click.Choice(list(FORMATS)), help="the format; default from the output's extension")
-@click.option("-o", "--output", required=True, type=EXISTING, help="the file to write")
+@click.option("-o", "--output", required=True, type=A_PATH, help="the file to write")
 @click.option("--per-track", is_flag=True, help="EDL: one file per track (NAME_V1.edl, ..., NAME_A1.edl)")
 @click.option("--force", is_flag=True, help="replace OUTPUT if it exists")
 def export_command(edit: Path, to: str | None, output: Path, per_track: bool, force: bool) -> None:
     """Write an edit for another editor: otio, otioz, resolve, fcpxml, fcp7, edl, aaf, mlt, kdenlive."""
     timeline = load_timeline(edit)
-    for written in export_edit(timeline, output, to, edit.absolute().parent, replace=force, per_track=per_track):
+    for written in export_edit(timeline, output, to, media_root=edit.absolute().parent, replace=force, per_track=per_track):
         click.echo(f"wrote {written}")
 
 
 @main.command("import")
-@click.argument("source", type=EXISTING)
-@click.option("-o", "--output", required=True, type=EXISTING, help="the .otio to write")
+@click.argument("source", type=A_PATH)
+@click.option("-o", "--output", required=True, type=A_PATH, help="the .otio to write")
 @click.option("--fps", default=24.0, show_default=True, help="EDL only: the rate its timecodes count in")
 @click.option("--force", is_flag=True, help="replace OUTPUT if it exists")
 def import_command(source: Path, output: Path, fps: float, force: bool) -> None:
@@ -48,7 +48,7 @@ def resolve() -> None:
 
 
 @resolve.command("plan")
-@click.argument("project", type=EXISTING, default=Path("."))
+@click.argument("project", type=A_PATH, default=Path("."))
 def resolve_plan(project: Path) -> None:
     """Write the Resolve plan (and Resolve, FCPXML, FCP7 exports) for the project's newest beat-cut."""
     opened = open_project(project)
@@ -59,7 +59,7 @@ def resolve_plan(project: Path) -> None:
 
 
 @resolve.command("push")
-@click.argument("project", type=EXISTING, default=Path("."))
+@click.argument("project", type=A_PATH, default=Path("."))
 @click.option("--only", "only", multiple=True, type=click.Choice(ACTIONS), help="run these actions only")
 def resolve_push(project: Path, only: tuple[str, ...]) -> None:
     """Apply the newest edit to the running Resolve from outside (Resolve Studio, external scripting on)."""
@@ -82,7 +82,7 @@ def resolve_push(project: Path, only: tuple[str, ...]) -> None:
 @resolve.command("install-scripts")
 @click.option("--user", "scope", flag_value="user", default=True, help="for this user (default)")
 @click.option("--all-users", "scope", flag_value="all", help="for every user of this machine (needs admin rights)")
-@click.option("--dest", type=EXISTING, help="install into this Scripts/Utility folder instead")
+@click.option("--dest", type=A_PATH, help="install into this Scripts/Utility folder instead")
 def resolve_install(scope: str, dest: Path | None) -> None:
     """Put the aivp entries into Resolve's Workspace > Scripts > Utility menu (again: updates only what changed)."""
     target = dest or scripts_folder("all" if scope == "all" else "user")

@@ -12,17 +12,17 @@ from ..chunks import chunk_reference, manifest_path
 from ..config import ConformTarget
 from ..conform import ConformOptions, conform_clip, problems
 from ..ffmpeg import locate
-from ..history import mark
 from ..probe import probe
 from ..project import STAGES, VIDEO_SUFFIXES, media_files, open_project
-from ._common import EXISTING, _describe, _Progress, main
+from ..take_steps import mark
+from ._common import A_PATH, _describe, _Progress, main
 
 
 @main.command()
-@click.argument("reference", type=EXISTING)
+@click.argument("reference", type=A_PATH)
 @click.option("--max", "max_seconds", default=10.0, show_default=True, help="longest chunk, seconds (backgrounds loop past 10 s)")
-@click.option("--on-beats", "song", type=EXISTING, help="end chunks on this song's beats")
-@click.option("-o", "--output", type=EXISTING, help="folder for the chunks (default: chunks/ beside the reference)")
+@click.option("--on-beats", "song", type=A_PATH, help="end chunks on this song's beats")
+@click.option("-o", "--output", type=A_PATH, help="folder for the chunks (default: chunks/ beside the reference)")
 def chunk(reference: Path, max_seconds: float, song: Path | None, output: Path | None) -> None:
     """Cut a reference performance into frame-exact chunks for the generators, with a manifest.
     Name each generation after its chunk (chunk02_ANGLE, or a NAME.json with "shot": "chunk02") and
@@ -51,7 +51,7 @@ def _clips(target: Path, files: tuple[Path, ...]) -> tuple[list[Path], ConformTa
 
 
 @conform.command("check")
-@click.argument("paths", nargs=-1, type=EXISTING)
+@click.argument("paths", nargs=-1, type=A_PATH)
 @click.option("--json", "as_json", is_flag=True, help="one object per clip: its description and its problems")
 def conform_check(paths: tuple[Path, ...], as_json: bool) -> None:
     """Rate, VFR, size, colour, HDR, audio rate and timecode of each clip against the project's target.
@@ -79,7 +79,7 @@ def conform_check(paths: tuple[Path, ...], as_json: bool) -> None:
 
 
 @conform.command("apply")
-@click.argument("project", type=EXISTING, default=Path("."))
+@click.argument("project", type=A_PATH, default=Path("."))
 @click.option("--codec", type=click.Choice(["prores", "dnxhr"]), default="prores", show_default=True, help="the edit intermediate")
 @click.option("--interpolate", is_flag=True, help="change the rate by motion interpolation instead of dropping/repeating frames")
 @click.option("--scale", is_flag=True, help="also scale (fit, padded) to the working size")

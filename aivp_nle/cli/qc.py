@@ -14,7 +14,7 @@ from ..files import shown
 from ..project import CONFIG_NAME, Project, open_project
 from ..qc import QcReport, import_checklist, qc_file, qc_project, read_checklist, write_report
 from ..qc.checklist import CHECKLIST, FILE_NAME
-from ._common import EXISTING, main
+from ._common import A_PATH, main
 
 
 def _enclosing_project(path: Path) -> Project | None:
@@ -44,11 +44,11 @@ def _table(reports: list[QcReport]) -> None:
 
 
 @main.command()
-@click.argument("target", type=EXISTING, default=Path("."))
+@click.argument("target", type=A_PATH, default=Path("."))
 @click.option("--project", "whole_project", is_flag=True, help="TARGET is a project: every take and the newest edit")
 @click.option("--json", "as_json", is_flag=True, help="the findings as JSON")
-@click.option("--report", "report_dir", type=EXISTING, help="write the HTML report here (--project: default 06_Edit/qc)")
-@click.option("--checklist", type=EXISTING, help="with --project: put a checklist.json the report saved into the project")
+@click.option("--report", "report_dir", type=A_PATH, help="write the HTML report here (--project: default 06_Edit/qc)")
+@click.option("--checklist", type=A_PATH, help="with --project: put a checklist.json the report saved into the project")
 def qc(target: Path, whole_project: bool, as_json: bool, report_dir: Path | None, checklist: Path | None) -> None:
     """Measure a take or an .otio edit against the handbook's QC checklist.
 

@@ -24,7 +24,7 @@ __all__ = ["build_beatcut", "cut_times"]
 def _cut_track(plan: CutPlan, angles: Sequence[Angle]) -> otio.schema.Track:
     by_name = {angle.name: angle for angle in angles}
     track = otio.schema.Track(name="Cut", kind=otio.schema.TrackKind.Video)
-    meta.put(track, role=meta.Role.CUT)
+    meta.set_role(track, meta.Role.CUT)
     for shot in plan.shots:
         track.extend(angle_clips(by_name[shot.angle], shot.start, shot.frames))
     return track
@@ -36,6 +36,7 @@ def build_beatcut(
     beats: BeatGrid,
     conform: ConformTarget,
     cut: CutSettings,
+    *,
     grain: GrainAsset | None = None,
     grain_settings: GrainSettings | None = None,
     name: str = "beatcut",
@@ -47,7 +48,8 @@ def build_beatcut(
     rate = float(conform.fps)
     singers = lipsync.angles if lipsync else frozenset()
     phrases = lipsync.phrases if lipsync else ()
-    timeline = build_multicam(angles, song, beats, conform, grain, grain_settings, name, sound, phrases, singers)
+    timeline = build_multicam(angles, song, beats, conform, grain=grain, grain_settings=grain_settings, name=name, sound=sound,
+                              phrases=phrases, lipsync=singers)
     names, total = [a.name for a in angles], frames_in(song.seconds, rate)
     follows_singer = lipsync is not None and bool(singers & set(names)) and bool(phrases)
     if lipsync is not None and follows_singer:
@@ -61,7 +63,7 @@ def build_beatcut(
         if meta.role_of(track) == meta.Role.ANGLE:
             track.enabled = False
     timeline.tracks.insert(len(angles), _cut_track(plan, angles))
-    meta.put(
+    meta.set_edit(
         timeline, edit="beatcut",
         cut={**cut.model_dump(mode="json"), "shots": len(plan.shots), "max_snap_error_s": round(plan.max_snap_error, 6),
              "follows_singer": follows_singer},

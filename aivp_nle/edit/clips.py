@@ -92,5 +92,5 @@ def clip_media(clip: otio.schema.Clip, rate: float, root: Path, check_online: bo
         frames=round(clip.duration().rescaled_to(rate).value),
         media_start=round(media_start.rescaled_to(rate).value),
         media_frames=media_frames,
-        still=bool(meta.get(clip).get("still", False)),
+        still=meta.is_still(clip),
     )

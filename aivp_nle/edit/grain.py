@@ -17,7 +17,7 @@ __all__ = ["grain_track"]
 
 def grain_track(asset: GrainAsset, total_frames: int, rate: float, settings: GrainSettings) -> otio.schema.Track:
     track = otio.schema.Track(name="Grain", kind=otio.schema.TrackKind.Video)
-    meta.put(track, role=meta.Role.GRAIN)
+    meta.set_role(track, meta.Role.GRAIN)
     # A still has no length of its own: offer exactly what the edit needs.
     plate = total_frames if asset.still else max(1, frames_in(asset.seconds, rate))
     placed = 0
@@ -35,7 +35,7 @@ def grain_track(asset: GrainAsset, total_frames: int, rate: float, settings: Gra
                 otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(length, rate)
             ),
         )
-        meta.put(clip, role=meta.Role.GRAIN, blend_mode=settings.blend, opacity=settings.opacity, still=asset.still)
+        meta.set_grain(clip, meta.GrainLook(settings.blend, settings.opacity, asset.still))
         track.append(clip)
         placed += length
     return track

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import opentimelineio as otio
 
-from ..errors import EditError, RateMismatchError
+from ..errors import CONFORM_HINT, EditError, RateMismatchError
 from ..probe import MediaInfo
+from . import meta
 
 __all__ = ["Angle", "GrainAsset", "Piece", "Song", "SongTrack", "frames_in", "require_coverage"]
 
-CONFORM_HINT = "Conform it to the project rate first (re-export at that rate, or `aivp conform apply`); never mix rates"
 
 
 def frames_in(seconds: float, rate: float) -> int:
@@ -116,7 +116,7 @@ class Song:
 class SongTrack:
     """One audio track of the edit: the mix or a stem, its level, and whether it plays."""
 
-    role: str  # meta.Role.SONG, VOCALS or INSTRUMENTAL
+    role: meta.Role  # SONG (the mix), VOCALS or INSTRUMENTAL
     song: Song
     gain_db: float = 0.0
     enabled: bool = True

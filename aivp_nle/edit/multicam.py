@@ -7,18 +7,20 @@ each angle's offset) is a multicam an editor can cut by enabling one track at a 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from statistics import median
 
 import opentimelineio as otio
 
 from ..beats import BeatGrid
 from ..config import ConformTarget, GrainSettings
+from ..errors import ConfigError
 from ..vocals import Phrase
 from . import meta
 from .clips import media_url
 from .grain import grain_track
 from .inputs import Angle, GrainAsset, Song, SongTrack, frames_in, require_coverage
 
-__all__ = ["angle_clips", "build_multicam"]
+__all__ = ["angle_clips", "build_multicam", "marked_beats"]
 
 
 def _frames(start: int, duration: int, rate: float) -> otio.opentime.TimeRange:
@@ -44,19 +46,19 @@ def angle_clips(angle: Angle, record_start: int, frames: int) -> list[otio.schem
             ),
             source_range=_frames(piece.start_frame + start - piece.at, end - start, angle.rate),
         )
-        meta.put(clip, angle=angle.name)
+        meta.set_angle(clip, angle.name)
         clips.append(clip)
     return clips
 
 
-TRACK_NAMES = {meta.Role.SONG: "Song", meta.Role.VOCALS: "Vocals", meta.Role.INSTRUMENTAL: "Instrumental"}
+TRACK_NAMES: dict[meta.Role, str] = {meta.Role.SONG: "Song", meta.Role.VOCALS: "Vocals", meta.Role.INSTRUMENTAL: "Instrumental"}
 
 
 def _song_track(spec: SongTrack, total_frames: int, rate: float) -> otio.schema.Track:
     song = spec.song
     track = otio.schema.Track(name=TRACK_NAMES.get(spec.role, spec.role.title()), kind=otio.schema.TrackKind.Audio)
     track.enabled = spec.enabled
-    meta.put(track, role=spec.role, gain_db=spec.gain_db)
+    meta.mark_sound_track(track, spec.role, spec.gain_db)
     clip = otio.schema.Clip(
         name=song.path.name,
         media_reference=otio.schema.ExternalReference(
@@ -84,7 +86,7 @@ def _beat_markers(beats: BeatGrid, total_frames: int, rate: float) -> list[otio.
             marked_range=_frames(frame, 0, rate),
             color=otio.schema.MarkerColor.RED if downbeat else otio.schema.MarkerColor.GREEN,
         )
-        meta.put(marker, beat=index, downbeat=downbeat, time_s=time)
+        meta.mark_beat(marker, index, downbeat, time)
         markers.append(marker)
     return markers
 
@@ -99,7 +101,7 @@ def _phrase_markers(phrases: Sequence[Phrase], total_frames: int, rate: float) -
             name=f"sung {index + 1}", marked_range=_frames(start, max(1, min(total_frames, round(phrase.end * rate)) - start), rate),
             color=otio.schema.MarkerColor.PURPLE,
         )
-        meta.put(marker, phrase=index, start_s=phrase.start, end_s=phrase.end)
+        meta.mark_phrase(marker, index, phrase.start, phrase.end)
         markers.append(marker)
     return markers
 
@@ -109,6 +111,7 @@ def build_multicam(
     song: Song,
     beats: BeatGrid,
     conform: ConformTarget,
+    *,
     grain: GrainAsset | None = None,
     grain_settings: GrainSettings | None = None,
     name: str = "multicam",
@@ -124,13 +127,13 @@ def build_multicam(
     timeline = otio.schema.Timeline(
         name=name, global_start_time=otio.opentime.from_timecode(conform.start_timecode, rate)
     )
-    meta.put(
+    meta.set_edit(
         timeline, edit="multicam", conform=conform.model_dump(mode="json"),
         beats={"bpm": beats.bpm, "count": len(beats.beats)},
     )
     for angle in angles:
         track = otio.schema.Track(name=angle.name, kind=otio.schema.TrackKind.Video)
-        meta.put(track, role=meta.Role.ANGLE, angle=angle.name, offset_frames=angle.offset, lipsync=angle.name in lipsync)
+        meta.mark_angle_track(track, angle.name, angle.offset, angle.name in lipsync)
         track.extend(angle_clips(angle, 0, total))
         timeline.tracks.append(track)
     if grain is not None:
@@ -139,3 +142,18 @@ def build_multicam(
         timeline.tracks.append(_song_track(spec, total, rate))
     timeline.tracks.markers.extend(_beat_markers(beats, total, rate) + _phrase_markers(phrases, total, rate))
     return timeline
+
+
+def marked_beats(timeline: otio.schema.Timeline, name: str) -> BeatGrid:
+    """The beats an edit carries as markers (ours say which are downbeats), so a cut made by hand
+    in an editor, or an earlier build, can give its beats to the next build."""
+    markers = sorted(timeline.tracks.markers, key=lambda m: m.marked_range.start_time.to_seconds())
+    times = [m.marked_range.start_time.to_seconds() for m in markers]
+    if len(times) < 2:
+        raise ConfigError(f"{name}: the timeline has fewer than two markers to use as beats")
+    downbeats = [t for t, m in zip(times, markers) if (beat := meta.beat_of(m)) is not None and beat.downbeat]
+    return BeatGrid(
+        beats=tuple(round(t, 6) for t in times), downbeats=tuple(round(t, 6) for t in downbeats),
+        bpm=round(60.0 / median(b - a for a, b in zip(times, times[1:])), 3), source=f"markers of {name}",
+    )
+

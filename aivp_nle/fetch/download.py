@@ -1,6 +1,6 @@
 """Downloading a finished generation: resumable, bounded, verified, and published whole.
 
-Measured facts behind each choice (../shared/reference/ingest.md): the body is streamed with
+Measured facts behind each choice: the body is streamed with
 `iter_raw()` into a hidden temporary file in the inbox (the watch folder ignores it); a cut body is
 resumed with `Range` + `If-Range` (a server that ignores Range, or whose ETag changed, restarts the
 file); connection errors, 408, 429 and 5xx are retried with backoff, honouring `Retry-After`,
@@ -109,6 +109,7 @@ def download(
     url: str,
     destination: Path,
     policy: DownloadPolicy = DownloadPolicy(),
+    *,
     headers: Mapping[str, str] | None = None,
     sha256: str | None = None,
     metadata: Mapping[str, object] | None = None,
@@ -119,32 +120,22 @@ def download(
     as `NAME.json` for the watch folder. Raises DownloadError; nothing is published half-way."""
     temporary = destination.with_name(f".aivp-tmp-{destination.name}.part")
     state = _State(started=time.monotonic())
-    attempt, wait = 0, policy.backoff
     try:
-        while True:
-            attempt += 1
-            try:
-                total, response_info = _one_attempt(client, url, temporary, policy, dict(headers or {}), state, on_progress)
-                break
-            except _Retry as retry:
-                if attempt >= policy.attempts:
-                    raise DownloadError(f"{url}: gave up after {attempt} tries ({retry.reason}). Try again later") from None
-                pause = min(policy.backoff_cap, retry.after if retry.after is not None else wait)
-                if time.monotonic() - state.started + pause > policy.deadline:
-                    raise DownloadError(f"{url}: not done within the {policy.deadline:g} s deadline ({retry.reason})") from None
-                sleep(pause)
-                wait = min(policy.backoff_cap, wait * 2)
+        received, attempts = _with_retries(
+            lambda: _one_attempt(client, url, temporary, policy, dict(headers or {}), state, on_progress),
+            url, policy, state, sleep,
+        )
         size = temporary.stat().st_size
-        if total is not None and size != total:
-            raise DownloadError(f"{url}: got {size} bytes, the server announced {total}. Nothing was kept; fetch it again")
+        if received.total is not None and size != received.total:
+            raise DownloadError(f"{url}: got {size} bytes, the server announced {received.total}. Nothing was kept; fetch it again")
         digest = state.digest.hexdigest()
         if sha256 and digest != sha256.lower():
             raise DownloadError(f"{url}: checksum {digest[:12]}… is not the expected {sha256[:12]}…. Nothing was kept")
-        record = {**dict(metadata or {}), "original_name": response_info[0], "content_type": response_info[1], "sha256": digest}
+        record = {**dict(metadata or {}), "original_name": received.name, "content_type": received.content_type, "sha256": digest}
         companion = json.dumps(record, indent=2, default=str).encode("utf-8")
         write_bytes(destination.with_name(destination.name + ".json"), companion, replace=True)
         claim(temporary, destination, durable=policy.durable)  # the media last: the watch folder sees its metadata first
-        return Downloaded(destination, size, digest, response_info[0], response_info[1], attempt, record)
+        return Downloaded(destination, size, digest, received.name, received.content_type, attempts, record)
     except OSError as error:
         if error.errno == errno.ENOSPC:
             raise DiskFullError(f"{destination.parent}: the disk is full; the partial download was removed, the task stays pending") from None
@@ -164,16 +155,44 @@ class _State:
     digest: Any = field(default_factory=hashlib.sha256)
 
 
+@dataclass(frozen=True)
+class _Received:
+    """What one complete attempt learnt about the file: its announced size and how the server names it."""
+
+    total: int | None
+    name: str | None
+    content_type: str | None
+
+
 class _Retry(Exception):
     def __init__(self, reason: str, after: float | None = None) -> None:
         super().__init__(reason)
         self.reason, self.after = reason, after
 
 
+def _with_retries(
+    attempt: Callable[[], _Received], url: str, policy: DownloadPolicy, state: _State, sleep: Callable[[float], None],
+) -> tuple[_Received, int]:
+    """Attempts until one completes, waiting longer each time (or as the server asks), within the deadline."""
+    wait = policy.backoff
+    for tries in range(1, policy.attempts + 1):
+        try:
+            return attempt(), tries
+        except _Retry as retry:
+            if tries >= policy.attempts:
+                raise DownloadError(f"{url}: gave up after {tries} tries ({retry.reason}). Try again later") from None
+            pause = min(policy.backoff_cap, retry.after if retry.after is not None else wait)
+            if time.monotonic() - state.started + pause > policy.deadline:
+                raise DownloadError(f"{url}: not done within the {policy.deadline:g} s deadline ({retry.reason})") from None
+            sleep(pause)
+            wait = min(policy.backoff_cap, wait * 2)
+    raise DownloadError(f"{url}: no attempt allowed (attempts = {policy.attempts})")
+
+
 def _one_attempt(
     client: httpx.Client, url: str, temporary: Path, policy: DownloadPolicy, headers: dict[str, str],
     state: _State, on_progress: Callable[[int, int | None], None] | None,
-) -> tuple[int | None, tuple[str | None, str | None]]:
+) -> _Received:
     have = temporary.stat().st_size if temporary.exists() else 0
     # The bytes are saved as they come (iter_raw): ask for them as they are, never gzip-encoded,
     # or a server that compresses would leave a gzip stream under a .mp4 name.
@@ -182,47 +201,63 @@ def _one_attempt(
         request_headers |= {"Range": f"bytes={have}-", "If-Range": state.validator}
     try:
         with _follow(client, url, policy, request_headers) as response:
-            if response.status_code in RETRY_STATUS:
-                raise _Retry(f"the server answered {response.status_code}", _retry_after(response, policy.backoff))
-            if response.status_code in (401, 403, 404, 410):
-                raise DownloadError(
-                    f"{url}: the server answered {response.status_code}: the link expired or the key is wrong. "
-                    "Services keep outputs for a limited time (Replicate 1 h, Runway 1-2 days, Veo 2 days); generate it again if it is gone"
-                )
-            if response.status_code not in (200, 206):
-                raise DownloadError(f"{url}: the server answered {response.status_code}")
-            resumed = response.status_code == 206 and response.headers.get("content-range", "").startswith(f"bytes {have}-")
-            if response.status_code == 206 and not resumed:
-                state.validator = None  # a range we did not ask for: start the file again
-                raise _Retry("the server sent a different range than asked")
-            state.validator = response.headers.get("etag") or response.headers.get("last-modified")
+            resumed = _accepted(response, url, have, policy, state)
             total = _total(response, have if resumed else 0)
             if total is not None and total > policy.max_bytes:
                 raise DownloadError(f"{url}: {total} bytes is more than the {policy.max_bytes} allowed")
-            written = have if resumed else 0
-            if not resumed:
-                state.digest = hashlib.sha256()
-            with open(temporary, "ab" if resumed else "wb") as handle:
-                try:
-                    for block in response.iter_raw():
-                        handle.write(block)
-                        state.digest.update(block)
-                        written += len(block)
-                        if written > policy.max_bytes:
-                            raise DownloadError(f"{url}: more than the {policy.max_bytes} bytes allowed; stopped")
-                        if time.monotonic() - state.started > policy.deadline:
-                            raise DownloadError(f"{url}: not done within the {policy.deadline:g} s deadline (the server is too slow)")
-                        if on_progress:
-                            on_progress(written, total)
-                finally:
-                    handle.flush()
-                    if policy.durable:
-                        os.fsync(handle.fileno())
+            written = _receive(response, temporary, have if resumed else 0, total, url, policy, state, on_progress)
             if total is not None and written < total:
                 raise _Retry(f"the body stopped at {written} of {total} bytes")
-            return total, (_server_name(response), response.headers.get("content-type"))
+            return _Received(total, _server_name(response), response.headers.get("content-type"))
     except (httpx.TransportError, httpx.DecodingError) as error:
         raise _Retry(f"{error.__class__.__name__}: {error}") from None
+
+
+def _accepted(response: httpx.Response, url: str, have: int, policy: DownloadPolicy, state: _State) -> bool:
+    """Whether the answer is the file (True: the rest of it, from byte `have`); else why not, as an
+    error to stop on or a retry."""
+    if response.status_code in RETRY_STATUS:
+        raise _Retry(f"the server answered {response.status_code}", _retry_after(response, policy.backoff))
+    if response.status_code in (401, 403, 404, 410):
+        raise DownloadError(
+            f"{url}: the server answered {response.status_code}: the link expired or the key is wrong. "
+            "Services keep outputs for a limited time (Replicate 1 h, Runway 1-2 days, Veo 2 days); generate it again if it is gone"
+        )
+    if response.status_code not in (200, 206):
+        raise DownloadError(f"{url}: the server answered {response.status_code}")
+    resumed = response.status_code == 206 and response.headers.get("content-range", "").startswith(f"bytes {have}-")
+    if response.status_code == 206 and not resumed:
+        state.validator = None  # a range we did not ask for: start the file again
+        raise _Retry("the server sent a different range than asked")
+    state.validator = response.headers.get("etag") or response.headers.get("last-modified")
+    return resumed
+
+
+def _receive(
+    response: httpx.Response, temporary: Path, offset: int, total: int | None, url: str, policy: DownloadPolicy,
+    state: _State, on_progress: Callable[[int, int | None], None] | None,
+) -> int:
+    """The body appended from `offset` as it arrives, checksummed on the way; the bytes written in all."""
+    written = offset
+    if not offset:
+        state.digest = hashlib.sha256()
+    with open(temporary, "ab" if offset else "wb") as handle:
+        try:
+            for block in response.iter_raw():
+                handle.write(block)
+                state.digest.update(block)
+                written += len(block)
+                if written > policy.max_bytes:
+                    raise DownloadError(f"{url}: more than the {policy.max_bytes} bytes allowed; stopped")
+                if time.monotonic() - state.started > policy.deadline:
+                    raise DownloadError(f"{url}: not done within the {policy.deadline:g} s deadline (the server is too slow)")
+                if on_progress:
+                    on_progress(written, total)
+        finally:
+            handle.flush()
+            if policy.durable:
+                os.fsync(handle.fileno())
+    return written
 
 
 def _total(response: httpx.Response, offset: int) -> int | None:

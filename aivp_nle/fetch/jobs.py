@@ -15,15 +15,14 @@ import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import httpx
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from ..config import checked
 from ..errors import AivpError, ConfigError
 from ..files import write_bytes
-from .services import api_key, configured, download_policy, task_path
+from .services import SERVICES, api_key, configured, download_policy, task_path
 from .tasks import TaskFailed, fetch_task
 
 __all__ = ["Job", "JobOutcome", "run_jobs"]
@@ -32,9 +31,16 @@ __all__ = ["Job", "JobOutcome", "run_jobs"]
 class Job(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    service: Literal["runway", "luma", "kling", "veo", "replicate"]
+    service: str
     task: str
     kind: str = ""
+
+    @field_validator("service")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in SERVICES:
+            raise ValueError(f"must be one of {', '.join(SERVICES)}")
+        return value
 
 
 class _JobsFile(BaseModel):
@@ -77,7 +83,7 @@ def run_jobs(root: Path, inbox: Path, client: httpx.Client, environ: dict[str, s
             continue
         try:
             fetched = fetch_task(
-                client, service, job.task, api_key(service, environ), inbox, job.kind, download_policy(service, environ), timeout=0.0
+                client, service, job.task, api_key(service, environ), inbox, kind=job.kind, policy=download_policy(service, environ), timeout=0.0
             )
             outcome = JobOutcome(job, "fetched", ", ".join(p.name for p in (*fetched.files, *fetched.already_there)))
         except TaskFailed as failure:

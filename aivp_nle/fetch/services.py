@@ -1,6 +1,6 @@
 """The generation services' task APIs: how to ask about a task, and what "done" looks like.
 
-Shapes as each service documents them (../shared/reference/ingest.md): Runway `status`
+Shapes as each service documents them: Runway `status`
 SUCCEEDED with `output[]`; Luma `state` completed with `assets.video`; Kling `data.task_status`
 succeed with `data.task_result.videos[].url` (its key is a JWT signed with your secret); Veo (the
 Gemini API) an operation `done` with `response.generateVideoResponse.generatedSamples[].video.uri`,

@@ -54,7 +54,7 @@ def _stem(service: Service, task: str) -> str:
 
 
 def fetch_task(
-    client: httpx.Client, service: Service, task: str, key: str, inbox: Path, kind: str = "",
+    client: httpx.Client, service: Service, task: str, key: str, inbox: Path, *, kind: str = "",
     policy: DownloadPolicy | None = None, interval: float = 10.0, timeout: float = 600.0,
     sleep: Callable[[float], None] = time.sleep, on_progress: Callable[[int, int | None], None] | None = None,
 ) -> FetchedTask:
@@ -78,5 +78,5 @@ def fetch_task(
         if state.metadata.get("duration"):
             metadata["expected_duration"] = state.metadata["duration"]
         headers = service.headers(key) if service.key_on_download else {}
-        files.append(download(client, url, destination, policy, headers, metadata=metadata, sleep=sleep, on_progress=on_progress).path)
+        files.append(download(client, url, destination, policy, headers=headers, metadata=metadata, sleep=sleep, on_progress=on_progress).path)
     return FetchedTask(service.name, task, tuple(files), tuple(there))

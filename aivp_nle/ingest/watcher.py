@@ -285,7 +285,7 @@ class Watcher:
         for name in self.settings.export:
             try:
                 target = export_path(result.beatcut, name)
-                for written in export_edit(result.timeline, target, name, self.project.edit_dir, ff=self.ff):
+                for written in export_edit(result.timeline, target, name, media_root=self.project.edit_dir, ff=self.ff):
                     self.say(f"exported {written.name}")
             except AivpError as error:
                 self.say(f"not exported as {name}: {error}")

@@ -9,53 +9,24 @@ own; where a stock OTIO adapter works it is used, where it is broken the module 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import opentimelineio as otio
 
 from ..edit import meta
+from ..edit.blends import BLENDS
 from ..edit.clips import media_path
 from ..errors import AivpError, ConfigError
 from ..ffmpeg import FFmpeg, locate
 from ..files import claim, scratch_path, write_bytes
 from ..probe import MediaInfo, probe
 from ..timelines import checked_timeline, otio_from_text
-from .aaf import write_aaf
 from .common import prepare
-from .edl import to_edl, to_edls_per_track
-from .fcp7 import FCP7_COMPOSITE, to_fcp7
-from .fcpxml import to_fcpxml
-from .kdenlive import to_kdenlive
-from .mlt import to_mlt
-from .otioz import read_otioz, write_otioz
-from .resolve import to_resolve_otio
+from .edl import to_edls_per_track
+from .formats import FORMATS, Format
+from .otioz import read_otioz
 
 __all__ = ["FORMATS", "Format", "export_edit", "export_path", "format_for", "import_edit"]
-
-
-@dataclass(frozen=True)
-class Format:
-    name: str
-    suffix: str
-    editors: str
-    readable: bool
-
-
-FORMATS = {
-    f.name: f for f in (
-        Format("otio", ".otio", "any OTIO tool; Resolve 18.5+ (use resolve for its importer's shape)", True),
-        Format("otioz", ".otioz", "moving a project: the edit with its media in one file", True),
-        Format("resolve", ".otio", "DaVinci Resolve: File > Import > Timeline", True),
-        Format("fcpxml", ".fcpxml", "Final Cut Pro, DaVinci Resolve", True),
-        Format("fcp7", ".xml", "Premiere Pro, DaVinci Resolve, OpenShot", True),
-        Format("edl", ".edl", "any NLE (one picture track and its audio)", True),
-        Format("aaf", ".aaf", "Avid Media Composer", True),
-        Format("mlt", ".mlt", "Shotcut, melt", False),
-        Format("kdenlive", ".kdenlive", "Kdenlive", False),
-    )
-}
 
 
 def export_path(edit: Path, name: str) -> Path:
@@ -86,6 +57,7 @@ def export_edit(
     timeline: otio.schema.Timeline,
     output: Path,
     to: str | None = None,
+    *,
     media_root: Path | None = None,
     replace: bool = False,
     per_track: bool = False,
@@ -96,34 +68,24 @@ def export_edit(
     kind = format_for(output, to)
     root = (media_root or Path.cwd()).absolute()
     edit = prepare(timeline, root)
-    if kind.name in ("otioz", "aaf"):
-        return [_write_file(edit, output, kind.name, replace, root)]
+    if kind.write_file is not None:
+        return [_write_file(edit, output, kind, replace, root)]
+    assert kind.write is not None
     rendered: dict[Path, str] = {}  # everything is made before anything is written
     if kind.name == "edl" and per_track:
         for key, text in to_edls_per_track(edit, root).items():
             rendered[output.with_name(f"{output.stem}_{key}{output.suffix}")] = text
     else:
-        writers: dict[str, Callable[[], str]] = {
-            "otio": lambda: str(otio.adapters.write_to_string(edit, "otio_json")),
-            "resolve": lambda: to_resolve_otio(edit, root),
-            "fcpxml": lambda: to_fcpxml(edit, root, _media_table(edit, ff or locate())),
-            "fcp7": lambda: to_fcp7(edit, root, _media_table(edit, ff or locate())),
-            "edl": lambda: to_edl(edit, root),
-            "mlt": lambda: to_mlt(edit, root),
-            "kdenlive": lambda: to_kdenlive(edit, root),
-        }
-        rendered[output] = writers[kind.name]()
+        rendered[output] = kind.write(edit, root, _media_table(edit, ff or locate()) if kind.probes_media else {})
     return [write_bytes(path, text.encode("utf-8"), replace=replace) for path, text in rendered.items()]
 
 
-def _write_file(edit: otio.schema.Timeline, output: Path, name: str, replace: bool, root: Path) -> Path:
+def _write_file(edit: otio.schema.Timeline, output: Path, kind: Format, replace: bool, root: Path) -> Path:
     """Formats whose libraries write files themselves: into a fresh folder beside the output, then claimed."""
+    assert kind.write_file is not None
     with tempfile.TemporaryDirectory(prefix=".aivp-tmp-", dir=output.parent) as folder:
         written = Path(folder) / f"edit{output.suffix}"
-        if name == "aaf":
-            write_aaf(edit, written)
-        else:
-            write_otioz(edit, written, root)
+        kind.write_file(edit, written, root)
         with scratch_path(output) as scratch:
             written.replace(scratch)
             return claim(scratch, output, replace)
@@ -142,20 +104,19 @@ def import_edit(path: Path, rate: float = 24.0, extract_to: Path | None = None) 
         options["rate"] = rate
     if kind.name == "otioz" and (extract_to is None or extract_to.exists()):
         raise ConfigError(f"{extract_to}: give a new folder to unpack the bundle's media into")
-    adapter = {"otio": "otio_json", "fcpxml": "fcpx_xml", "fcp7": "fcp_xml", "edl": "cmx_3600", "aaf": "AAF"}
     try:
-        if kind.name == "otioz":
+        if kind.reader == "otioz":
             assert extract_to is not None
             loaded = read_otioz(path, extract_to)
-        elif kind.name in ("otio", "resolve"):
+        elif kind.reader == "otio":
             loaded = otio_from_text(path.read_bytes(), str(path))
         else:
-            loaded = otio.adapters.read_from_file(str(path), adapter_name=adapter[kind.name], **options)
+            loaded = otio.adapters.read_from_file(str(path), adapter_name=kind.reader, **options)
     except AivpError:
         raise
     except Exception as error:  # the stock readers raise anything from KeyError to their own types
         raise ConfigError(f"{path}: the {kind.name} reader could not read it ({error}). Re-export it from the editor") from None
-    timeline = loaded if isinstance(loaded, otio.schema.Timeline) else next(iter(loaded.find_children(descended_from_type=otio.schema.Timeline)), None)
+    timeline = _first_timeline(loaded)
     if timeline is None:
         raise ConfigError(f"{path}: holds no timeline")
     checked_timeline(timeline, str(path))
@@ -163,9 +124,18 @@ def import_edit(path: Path, rate: float = 24.0, extract_to: Path | None = None) 
     return timeline
 
 
+def _first_timeline(loaded: object) -> otio.schema.Timeline | None:
+    """The timeline a file holds: itself, the first of a collection, or none (valid OTIO JSON can be a bare string)."""
+    if isinstance(loaded, otio.schema.Timeline):
+        return loaded
+    if isinstance(loaded, otio.schema.SerializableCollection):
+        return next(iter(loaded.find_children(descended_from_type=otio.schema.Timeline)), None)
+    return None
+
+
 def _recover_grain(timeline: otio.schema.Timeline) -> None:
     """FCP7 XML keeps composite mode and opacity in its own metadata: bring them back into ours."""
-    modes = {value: key for key, value in FCP7_COMPOSITE.items()}
+    modes = {blend.fcp7: blend.name for blend in BLENDS.values()}
     for track in timeline.video_tracks():
         clips = list(track.find_clips())
         for clip in clips:
@@ -173,6 +143,6 @@ def _recover_grain(timeline: otio.schema.Timeline) -> None:
             mode = fcp.get("compositemode") if hasattr(fcp, "get") else None
             if mode in modes:
                 opacity = float(fcp["filter"]["effect"]["parameter"]["value"]) / 100.0
-                meta.put(clip, role=meta.Role.GRAIN, blend_mode=modes[mode], opacity=opacity, still=False)
-        if clips and all(meta.get(c).get("role") == meta.Role.GRAIN for c in clips):
-            meta.put(track, role=meta.Role.GRAIN)
+                meta.set_grain(clip, meta.GrainLook(modes[mode], opacity))
+        if clips and all(meta.grain_look(c) is not None for c in clips):
+            meta.set_role(track, meta.Role.GRAIN)

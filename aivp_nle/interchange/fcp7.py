@@ -5,7 +5,7 @@ Written by hand, in the shape Premiere and Resolve export, because the stock oti
 but the first as empty stubs (a reused clipitem id means "the same clip": the grain's 14 repeats
 vanish), writes every `<rate>` twice, no `<locked>` on tracks (OpenShot's importer crashes on
 that), no `<sourcetrack>` on audio clips and no channel counts, an empty sequence `<format/>`
-(Resolve ignores such a sequence: OTIO issue 839), and drops track enabling, levels and blends.
+(Resolve ignores such a sequence), and drops track enabling, levels and blends.
 
 Here every clip item has its own id and carries its whole `<file>` (the same file id and the same
 content each time: OpenShot reads the path inside each clip item, and Premiere and Resolve read a
@@ -25,13 +25,12 @@ from pathlib import Path
 import opentimelineio as otio
 
 from ..edit import meta
+from ..edit.blends import blend_named
 from ..edit.clips import ClipMedia, clip_media
 from ..probe import MediaInfo
 from .common import delivery_size, timecode, timeline_rate, xml_safe_tree
 
-__all__ = ["FCP7_COMPOSITE", "to_fcp7"]
-
-FCP7_COMPOSITE = {"overlay": "overlay", "soft_light": "softlight", "screen": "screen"}
+__all__ = ["to_fcp7"]
 
 
 def _sub(parent: ET.Element, tag: str, text: object | None = None) -> ET.Element:
@@ -97,18 +96,18 @@ class _Writer:
             _fields(_sub(item, "sourcetrack"), mediatype="audio", trackindex=1)
             if meta.gain_db(track):
                 self._audio_level(item, meta.gain_db(track))
-        grain = meta.get(clip)
-        if grain.get("role") == meta.Role.GRAIN:
-            self._grain_blend(item, str(grain["blend_mode"]), float(grain["opacity"]))
+        look = meta.grain_look(clip)
+        if look is not None:
+            self._grain_blend(item, look)
 
-    def _grain_blend(self, clipitem: ET.Element, mode: str, opacity: float) -> None:
+    def _grain_blend(self, clipitem: ET.Element, look: meta.GrainLook) -> None:
         """Composite mode and opacity; the opacity also as a keyframe at the clip's start, which is
         where OpenShot's importer (and Premiere, for animated opacity) read it."""
-        _sub(clipitem, "compositemode", FCP7_COMPOSITE[mode])
+        _sub(clipitem, "compositemode", blend_named(look.blend).fcp7)
         effect = _sub(_sub(clipitem, "filter"), "effect")
         _fields(effect, name="Opacity", effectid="opacity", effectcategory="motion", effecttype="motion", mediatype="video")
         parameter = _sub(effect, "parameter")
-        percent = f"{opacity * 100:g}"
+        percent = f"{look.opacity * 100:g}"
         _fields(parameter, parameterid="opacity", name="Opacity", valuemin=0, valuemax=100, value=percent)
         _fields(_sub(parameter, "keyframe"), when=0, value=percent)
 

@@ -28,15 +28,13 @@ from pathlib import Path
 import opentimelineio as otio
 
 from ..edit import meta
+from ..edit.blends import blend_named
 from ..edit.clips import clip_media
 from ..probe import MediaInfo
 from .common import delivery_size, timeline_rate, xml_safe_tree
 
 __all__ = ["to_fcpxml"]
 
-# FCP writes a blend mode as its position in the Blend Mode menu (separators counted) and its name:
-# "22 (Difference)" and "25 (Stencil Alpha)" are seen in files FCP wrote, which puts Overlay at 14.
-FCP_BLEND = {"overlay": "14 (Overlay)", "soft_light": "15 (Soft Light)", "screen": "10 (Screen)"}
 # The formats FCP names (FFVideoFormat1080p24, FFVideoFormat3840x2160p2997 ...); others it leaves unnamed.
 FCP_SIZES = {(1280, 720): "720", (1920, 1080): "1080", (3840, 2160): "3840x2160", (4096, 2160): "4096x2160"}
 FCP_RATES = {Fraction(24): "24", Fraction(25): "25", Fraction(30): "30", Fraction(50): "50", Fraction(60): "60",
@@ -125,9 +123,9 @@ def to_fcpxml(timeline: otio.schema.Timeline, root: Path, media: Mapping[Path, M
                 duration=clock(used.frames), enabled="1" if track.enabled else "0",
                 srcEnable="video" if video else "audio",
             )
-            grain = meta.get(clip)
-            if grain.get("role") == meta.Role.GRAIN:
-                ET.SubElement(item, "adjust-blend", amount=f"{float(grain['opacity']):g}", mode=FCP_BLEND[str(grain["blend_mode"])])
+            look = meta.grain_look(clip)
+            if look is not None:
+                ET.SubElement(item, "adjust-blend", amount=f"{look.opacity:g}", mode=blend_named(look.blend).fcpxml)
             if not video and meta.gain_db(track):
                 ET.SubElement(item, "adjust-volume", amount=f"{meta.gain_db(track):g}dB")
     for marker in timeline.tracks.markers:

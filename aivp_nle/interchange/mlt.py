@@ -25,13 +25,13 @@ from pathlib import Path
 import opentimelineio as otio
 
 from ..edit import meta
+from ..edit.blends import blend_named
 from ..edit.clips import clip_media
 from ..errors import MediaError
 from .common import XML_INVALID, delivery_size, timeline_rate, xml_safe_tree
 
-__all__ = ["CAIRO_BLEND", "Entry", "MLT_VERSION", "MltDocument", "grain_blend", "hold", "profile", "prop", "to_mlt", "track_entries", "xml_text"]
+__all__ = ["Entry", "MLT_VERSION", "MltDocument", "grain_blend", "hold", "profile", "prop", "to_mlt", "track_entries", "xml_text"]
 
-CAIRO_BLEND = {"overlay": "overlay", "soft_light": "softlight", "screen": "screen"}
 MLT_VERSION = "7.12.0"  # Debian 12's MLT, which Shotcut 22.12 and Kdenlive 22.12 run on
 
 
@@ -76,10 +76,8 @@ def track_entries(track: otio.schema.Track, rate: float, total: int, root: Path,
 
 def grain_blend(track: otio.schema.Track) -> tuple[str, float] | None:
     """The cairoblend mode and opacity of a grain track, None for any other track."""
-    if meta.role_of(track) != meta.Role.GRAIN or not len(track):
-        return None
-    grain = meta.get(next(iter(track)))
-    return CAIRO_BLEND[str(grain.get("blend_mode", "overlay"))], float(grain.get("opacity", 0.3))
+    look = meta.grain_of_track(track)
+    return (blend_named(look.blend).mlt, look.opacity) if look else None
 
 
 def profile(doc: ET.Element, timeline: otio.schema.Timeline) -> ET.Element:

@@ -29,24 +29,23 @@ from pathlib import Path
 import opentimelineio as otio
 
 from ..edit import meta
+from ..edit.blends import blend_named
 from ..edit.clips import media_path
 from .common import timeline_rate
 
-__all__ = ["COMPOSITE_MODES", "to_resolve_otio"]
+__all__ = ["to_resolve_otio"]
 
-# Resolve's composite modes by their index in its API and OTIO export (Normal = 0, Overlay = 6).
-COMPOSITE_MODES = {"normal": 0, "screen": 5, "overlay": 6, "soft_light": 8}
 RESOLVE = "Resolve_OTIO"
 
 
 SILENT_DB = -100.0  # the bottom of Resolve's clip volume
 
 
-def _composite(mode: str, opacity: float) -> otio.schema.Effect:
+def _composite(look: meta.GrainLook) -> otio.schema.Effect:
     parameters = [
-        {"Default Parameter Value": 0, "Parameter ID": "composite mode", "Parameter Value": COMPOSITE_MODES[mode],
+        {"Default Parameter Value": 0, "Parameter ID": "composite mode", "Parameter Value": blend_named(look.blend).resolve_index,
          "Variant Type": "UInt"},
-        {"Default Parameter Value": 100.0, "Parameter ID": "opacity", "Parameter Value": round(opacity * 100.0, 3),
+        {"Default Parameter Value": 100.0, "Parameter ID": "opacity", "Parameter Value": round(look.opacity * 100.0, 3),
          "Variant Type": "Double"},
     ]
     return otio.schema.Effect(
@@ -85,7 +84,7 @@ def resolve_shape(timeline: otio.schema.Timeline, root: Path) -> otio.schema.Tim
     counts = {otio.schema.TrackKind.Video: 0, otio.schema.TrackKind.Audio: 0}
     for track in shaped.tracks:
         counts[track.kind] += 1
-        meta.put(track, name=track.name)  # our name survives in our namespace
+        meta.set_own_name(track, track.name)  # our name survives in our namespace
         track.name = f"{track.kind} {counts[track.kind]}"
         silent = track.kind == otio.schema.TrackKind.Audio and not track.enabled
         track.enabled = True
@@ -96,9 +95,9 @@ def resolve_shape(timeline: otio.schema.Timeline, root: Path) -> otio.schema.Tim
             clip.media_reference.name = path.name
             if clip.media_reference.available_range is None:
                 clip.media_reference.available_range = clip.source_range
-            grain = meta.get(clip)
-            if grain.get("role") == meta.Role.GRAIN:
-                clip.effects.append(_composite(str(grain["blend_mode"]), float(grain["opacity"])))
+            look = meta.grain_look(clip)
+            if look is not None:
+                clip.effects.append(_composite(look))
             if track.kind == otio.schema.TrackKind.Audio and (silent or meta.gain_db(track)):
                 clip.effects.append(_clip_volume(SILENT_DB if silent else meta.gain_db(track)))
     return shaped

@@ -39,7 +39,7 @@ def picture_track(timeline: otio.schema.Timeline) -> otio.schema.Track | None:
 
 
 def _angle(clip: otio.schema.Clip) -> str:
-    return str(meta.get(clip).get("angle") or clip.name)
+    return meta.angle_of(clip) or clip.name
 
 
 def _same_file(before: otio.schema.Clip, after: otio.schema.Clip) -> bool:
@@ -96,12 +96,12 @@ def beat_times(timeline: otio.schema.Timeline) -> tuple[list[float], list[float]
     """(beats, downbeats) in seconds from the edit's start, from its markers (exact times where we wrote them)."""
     beats, downbeats = [], []
     for marker in timeline.tracks.markers:
-        data = meta.get(marker)
-        if "beat" not in data:
+        beat = meta.beat_of(marker)
+        if beat is None:
             continue
-        time = float(data.get("time_s", marker.marked_range.start_time.to_seconds()))
+        time = beat.time_s if beat.time_s is not None else marker.marked_range.start_time.to_seconds()
         beats.append(time)
-        if data.get("downbeat"):
+        if beat.downbeat:
             downbeats.append(time)
     return sorted(beats), sorted(downbeats)
 
@@ -129,7 +129,7 @@ def qc_edit(timeline: otio.schema.Timeline, path: Path, cut: CutSettings | None 
     clock = edit_clock(timeline)
     rate, tc = clock.rate, clock.tc
 
-    settings = meta.get(timeline).get("cut") or {}
+    settings = meta.cut_record(timeline)
     min_shot = float(settings.get("min_shot", (cut or CutSettings()).min_shot))
     min_frames = max(1, round(min_shot * rate))
     found = _offline(timeline, path.parent)

@@ -98,6 +98,6 @@ def beat_plot(timeline: otio.schema.Timeline, shots: Sequence[Shot], root: Path,
     if not media.path.is_file():
         return None
     rate = meta.timeline_rate(timeline)
-    grid = BeatGrid(beats=tuple(beats), downbeats=tuple(downbeats), bpm=float(meta.get(timeline).get("beats", {}).get("bpm", 120.0)))
+    grid = BeatGrid(beats=tuple(beats), downbeats=tuple(downbeats), bpm=meta.beats_bpm(timeline))
     cuts = [shot.start / rate for shot in shots[1:]]
     return write_png(out, beat_picture(decode_mono(media.path, 8000, ff), 8000, grid, cuts), replace=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 import opentimelineio as otio
 
 from ..edit import meta
+from ..edit.blends import blend_named
 from ..edit.clips import media_path
 from ..errors import EditError
 from ..ffmpeg import FFmpeg
@@ -62,13 +63,13 @@ def _import_step(timeline: otio.schema.Timeline, project: Project, files: list[P
     bins: dict[tuple[str, ...], list[str]] = {}
     for clip in timeline.find_clips():
         path = media_path(clip, project.edit_dir)
-        angle = meta.get(clip).get("angle")
+        angle = meta.angle_of(clip)
         files_in_bin = bins.setdefault(tuple(_bin_for(path, project, angle)), [])
         if str(path) not in files_in_bin:
             files_in_bin.append(str(path))
     video = list(timeline.video_tracks())
     grain = next((i for i, t in enumerate(video, start=1) if meta.role_of(t) == meta.Role.GRAIN and len(t)), None)
-    opacity = float(meta.get(next(iter(video[grain - 1]))).get("opacity", 0.3)) if grain else 0.3
+    look = meta.grain_of_track(video[grain - 1]) if grain else None
     return ImportStep(
         bins=[BinMedia(bin=list(b), files=f) for b, f in bins.items()],
         timeline_files=[str(f) for f in files],
@@ -83,15 +84,21 @@ def _import_step(timeline: otio.schema.Timeline, project: Project, files: list[P
             AudioLevel(track=i, name=t.name, gain_db=meta.gain_db(t))
             for i, t in enumerate(timeline.audio_tracks(), start=1) if t.enabled and meta.gain_db(t)
         ],
-        grain=GrainSpec(track=grain, opacity=round(opacity * 100, 3)) if grain else None,
+        grain=(GrainSpec(track=grain, opacity=round(look.opacity * 100, 3), composite_mode=blend_named(look.blend).resolve_constant,
+                         composite_fallback=blend_named(look.blend).resolve_index) if grain and look else None),
     )
+
+
+def _song_time(marker: otio.schema.Marker) -> float:
+    beat = meta.beat_of(marker)
+    return beat.time_s if beat is not None and beat.time_s is not None else marker.marked_range.start_time.to_seconds()
 
 
 def _markers(timeline: otio.schema.Timeline) -> MarkersStep:
     return MarkersStep(markers=[
         MarkerSpec(
             frame=round(m.marked_range.start_time.value), color=MARKER_COLORS.get(str(m.color), "Blue"), name=m.name,
-            note=f"{meta.get(m).get('time_s', 0):.3f} s in the song",
+            note=f"{_song_time(m):.3f} s in the song",
         )
         for m in timeline.tracks.markers
     ])
@@ -104,7 +111,7 @@ def plan_for_project(project: Project, edit: Path | None = None, ff: FFmpeg | No
     timeline.name = edit.stem
     in_folder = project.edit_dir / "resolve" / edit.name
     exports = [
-        export_edit(timeline, export_path(in_folder, to), to, project.edit_dir, replace=True, ff=ff)[0]
+        export_edit(timeline, export_path(in_folder, to), to, media_root=project.edit_dir, replace=True, ff=ff)[0]
         for to in ("resolve", "fcpxml", "fcp7")
     ]
     conform = project.config.conform

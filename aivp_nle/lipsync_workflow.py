@@ -25,9 +25,9 @@ from .edit import LipSyncCut, SongTrack, meta
 from .edit.inputs import Song
 from .errors import RateMismatchError
 from .ffmpeg import FFmpeg
-from .history import read_history
 from .probe import probe
 from .project import Project, TakeFile
+from .take_steps import read_history
 from .vocals import SyncMeasure, VocalStem
 
 __all__ = [

@@ -82,7 +82,8 @@ class BeatSettings(_Section):
     first_downbeat: float | None = Field(default=None, ge=0.0, description="with bpm: seconds to the first bar; a steady grid")
     offset: float = Field(default=0.0, ge=-2.0, le=2.0, description="seconds to move every beat (later when positive)")
     file: str | None = Field(default=None, description="beat times from a file: text/CSV, or an .otio's markers")
-    tracker: Literal["aivp", "librosa"] = "aivp"
+    tracker: Literal["beatnet", "aivp", "librosa"] = Field(default="beatnet", description="beatnet: a trained ear (CC BY 4.0 weights); aivp: no model")
+    level: Literal["auto", "half", "double"] = Field(default="auto", description="half or double the metrical level the tracker chose")
     meter: Literal[3, 4] = Field(default=4, description="beats per bar of a pinned grid")
 
 

@@ -33,14 +33,18 @@ def _write(ff: FFmpeg, args: list[str], path: Path, what: str) -> Path:
 
 
 def make_song(path: Path, seconds: float = 30.0, bpm: float = 120.0, ff: FFmpeg | None = None) -> Path:
-    """A song with a kick and a click on every beat (louder on the bar's first), soft off-beat hats, a chord."""
-    beat = 60.0 / bpm
+    """A song with a kick and a click on every beat (louder on the bar's first), soft off-beat hats,
+    and a bass and a chord that change on every bar: the harmony is what a trained ear hears as the
+    bar's start, the accent what ours hears."""
+    beat, bar = 60.0 / bpm, 240.0 / bpm
+    root = f"(1+0.3348*mod(floor(t/{bar}+0.001),2))"  # A, then D, a bar each
     accent = f"(0.5+0.5*eq(mod(floor(t/{beat}+0.001),4),0))"
     kick = f"0.6*sin(2*PI*55*t)*exp(-18*mod(t,{beat}))*{accent}"
     click = f"0.3*sin(2*PI*2500*t+6*sin(2*PI*900*t))*exp(-120*mod(t,{beat}))*{accent}"
     hat = f"0.05*sin(2*PI*7000*t+9*sin(2*PI*1300*t))*exp(-90*mod(t+{beat / 2},{beat}))"
-    chord = "0.05*(sin(2*PI*220*t)+sin(2*PI*277.2*t)+sin(2*PI*329.6*t))"
-    graph = f"aevalsrc=exprs='{kick}+{click}+{hat}+{chord}':s=48000:d={seconds}"
+    bass = f"0.25*sin(2*PI*110*{root}*t)*exp(-1.5*mod(t,{bar}))"
+    chord = f"0.05*(sin(2*PI*220*{root}*t)+sin(2*PI*277.2*{root}*t)+sin(2*PI*329.6*{root}*t))"
+    graph = f"aevalsrc=exprs='{kick}+{click}+{hat}+{bass}+{chord}':s=48000:d={seconds}"
     args = ["-f", "lavfi", "-i", graph, "-ac", "2", "-c:a", _audio_codec(path)]
     return _write(ff or locate(), args, path, f"making the demo song {path.name}")
 

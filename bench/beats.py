@@ -1,10 +1,15 @@
-"""Benchmark the beat tracker on real, human-annotated music, and on tempo-warped variants of it.
+"""Benchmark the beat trackers on real music: human-annotated long excerpts (and tempo-warped
+variants of them) and a MIDI-rendered development set with exact beats.
 
-For each long excerpt in $AIVP_BEATS_DATA (default: the shared data folder beside the checkout) it scores our default tracker
-and librosa's `beat_track` in the same run (mir_eval: F-measure with a 70 ms window, CMLt, AMLt,
-downbeat F where the data marks bars, all on the whole excerpt), and seconds of processing per
-minute of audio (warm). Variants: the tempo ramps smoothly from -15 % to +20 % ("ramp"), or jumps
-by +25 % half-way ("jump"); the human beat times go through the same time warp.
+Scores BeatNet's network with our decoding (`beatnet`, the default), our own tracker (`aivp`, no
+model) and librosa's `beat_track` in the same run: mir_eval F-measure (70 ms window), CMLt, AMLt,
+downbeat F where the data marks bars, the number of pieces refused ("no pulse"), and seconds of
+processing per audio-minute (warm). Long-excerpt variants: the tempo ramps smoothly from -15 % to
++20 % ("ramp") or jumps by +25 % half-way ("jump"), the human beat times warped the same way.
+The development set is split: the pieces our decoding was tuned on, and a held-out third it never
+saw (HELD_OUT). Finally a 10-minute song is tracked in a fresh process for its time and peak RSS.
+
+Data: $AIVP_BEATS_DATA and $AIVP_BEATS_DEV (default: the shared data folders beside the checkout).
 
     python bench/beats.py            (needs the `bench` extra: librosa, mir_eval)
 """
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import os
 import resource
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -23,12 +29,19 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aivp_nle.audio import decode_mono  # noqa: E402
-from aivp_nle.beats.tracker import SAMPLE_RATE, beats_from_signal  # noqa: E402
+from aivp_nle.beats.analysis import TRACKERS  # noqa: E402
+from aivp_nle.beats.tracker import SAMPLE_RATE  # noqa: E402
 
-DATA = Path(os.environ.get("AIVP_BEATS_DATA", Path(__file__).resolve().parents[2] / "shared" / "data" / "beats"))
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(os.environ.get("AIVP_BEATS_DATA", SHARED / "beats"))
+DEV = Path(os.environ.get("AIVP_BEATS_DEV", SHARED / "beats_midi_dev"))
 LONG = ["ballroom_waltz_Media-105901", "gtzan_country_00000", "hainsworth_001", "simac_greek_01_H_mikri_Rallou"]
+HELD_OUT = {"dnb_light_em_up", "funk_keep_on_rolling", "funk_keep_on_rolling_jump25", "latinpop_say_what",
+            "pop_no_work_song", "rock_oxidine", "trance_jump_is_not_allowed"}
+NAMES = ("beatnet", "aivp", "librosa")
 
 Signal = np.ndarray
+Row = dict[str, float]
 
 
 def warp(signal: Signal, sample_rate: int, kind: str) -> tuple[Signal, Callable[[np.ndarray], np.ndarray]]:
@@ -55,63 +68,92 @@ def read_annotations(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     return beats, downbeats
 
 
-def ours(signal: Signal) -> tuple[np.ndarray, np.ndarray]:
-    grid = beats_from_signal(signal, SAMPLE_RATE)
-    return (np.array(grid.beats), np.array(grid.downbeats)) if grid else (np.array([]), np.array([]))
+def tracked(name: str, signal: Signal) -> tuple[np.ndarray, np.ndarray] | None:
+    """Beats and downbeats, or None when the tracker refused the music."""
+    if name == "librosa":
+        import librosa
+
+        _, frames = librosa.beat.beat_track(y=signal, sr=SAMPLE_RATE)
+        return librosa.frames_to_time(frames, sr=SAMPLE_RATE), np.array([])
+    grid = TRACKERS[name].track(signal, SAMPLE_RATE, None)
+    return (np.array(grid.beats), np.array(grid.downbeats)) if grid else None
 
 
-def librosa_tracker(signal: Signal) -> tuple[np.ndarray, np.ndarray]:
-    import librosa
+def score(name: str, signal: Signal, truth: np.ndarray, bars: np.ndarray) -> Row:
+    import mir_eval
 
-    _, frames = librosa.beat.beat_track(y=signal, sr=SAMPLE_RATE)
-    return librosa.frames_to_time(frames, sr=SAMPLE_RATE), np.array([])
+    started = time.perf_counter()
+    found = tracked(name, signal)
+    seconds = time.perf_counter() - started
+    beats, downbeats = found if found else (np.array([]), np.array([]))
+    _, cmlt, _, amlt = mir_eval.beat.continuity(truth, beats) if beats.size > 1 else (0, 0.0, 0, 0.0)
+    return {
+        "F": mir_eval.beat.f_measure(truth, beats, f_measure_threshold=0.07) if beats.size else 0.0,
+        "CMLt": cmlt, "AMLt": amlt,
+        "downF": mir_eval.beat.f_measure(bars, downbeats, 0.07) if bars.size and name != "librosa" else float("nan"),
+        "refused": float(found is None), "s/min": seconds / (signal.size / SAMPLE_RATE / 60),
+    }
+
+
+def print_row(label: str, row: Row) -> None:
+    print(f"{label:<46}" + "".join(f"{row[k]:>7.3f}" for k in ("F", "CMLt", "AMLt", "downF")) + f"{int(row['refused']):>5}{row['s/min']:>7.2f}")
+
+
+def mean(rows: list[Row]) -> Row:
+    out = {}
+    for key in rows[0]:
+        values = [r[key] for r in rows if not np.isnan(r[key])]
+        out[key] = float(np.sum(values) if key == "refused" else np.mean(values)) if values else float("nan")
+    return out
 
 
 def main() -> None:
-    import mir_eval
-
+    if "--ten-minutes" in sys.argv:
+        return ten_minutes(sys.argv[-1])
     if not DATA.is_dir():
         print(f"no benchmark data at {DATA}; set AIVP_BEATS_DATA")
         return
-    trackers = {"aivp": ours, "librosa": librosa_tracker}
-    for tracker in trackers.values():  # warm both up (numba compiles librosa's parts on first use)
-        tracker(np.random.default_rng(0).standard_normal(SAMPLE_RATE * 5).astype(np.float32) * 0.1)
-    scores: dict[tuple[str, str], list[dict[str, float]]] = {}
-    print(f"{'excerpt':<34}{'variant':<8}{'tracker':<9}{'F':>7}{'CMLt':>7}{'AMLt':>7}{'downF':>7}{'s/min':>7}")
-    for name in LONG:
-        folder = DATA / name
+    noise = np.random.default_rng(0).standard_normal(SAMPLE_RATE * 5).astype(np.float32) * 0.1
+    for name in NAMES:  # warm up (numba compiles librosa's parts on first use)
+        tracked(name, noise)
+    groups: dict[tuple[str, str], list[Row]] = {}
+    print(f"{'piece':<46}{'F':>7}{'CMLt':>7}{'AMLt':>7}{'downF':>7}{'ref':>5}{'s/min':>7}")
+    for piece in LONG:
+        folder = DATA / piece
         original = decode_mono(next(folder.glob("audio.*")), SAMPLE_RATE)
         reference, bars = read_annotations(folder)
         for variant in ("original", "ramp", "jump"):
             signal, moved = warp(original, SAMPLE_RATE, variant)
-            truth, truth_bars = moved(reference), moved(bars)
-            minutes = signal.size / SAMPLE_RATE / 60
-            for label, tracker in trackers.items():
-                started = time.perf_counter()
-                beats, downbeats = tracker(signal)
-                seconds = time.perf_counter() - started
-                cmlc, cmlt, amlc, amlt = mir_eval.beat.continuity(truth, beats)
-                row = {
-                    "F": mir_eval.beat.f_measure(truth, beats, f_measure_threshold=0.07) if beats.size else 0.0,
-                    "CMLt": cmlt, "AMLt": amlt, "s/min": seconds / minutes,
-                    "downF": mir_eval.beat.f_measure(truth_bars, downbeats, 0.07) if truth_bars.size and downbeats.size else float("nan"),
-                }
-                scores.setdefault((variant, label), []).append(row)
-                print(f"{name[:33]:<34}{variant:<8}{label:<9}" + "".join(f"{row[k]:>7.3f}" for k in ("F", "CMLt", "AMLt", "downF")) + f"{row['s/min']:>7.2f}")
-    print("\nmean over the four long excerpts")
-    for (variant, label), rows in scores.items():
-        mean = {k: float(np.nanmean([r[k] for r in rows])) if any(not np.isnan(r[k]) for r in rows) else float("nan") for k in rows[0]}
-        print(f"{variant:<9}{label:<9}" + "  ".join(f"{k} {v:.3f}" for k, v in mean.items()))
-    for variant in ("ramp", "jump"):
-        for label in trackers:
-            loss = np.mean([r["F"] for r in scores[("original", label)]]) - np.mean([r["F"] for r in scores[(variant, label)]])
-            print(f"F lost to the tempo {variant}, {label}: {loss:+.3f} (target for aivp: at most 0.03)")
-    long_song = np.tile(decode_mono(next((DATA / LONG[2]).glob('audio.*')), SAMPLE_RATE), 11)[: SAMPLE_RATE * 600]
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            for name in NAMES:
+                row = score(name, signal, moved(reference), moved(bars))
+                groups.setdefault((f"long {variant}", name), []).append(row)
+                groups.setdefault(("long, all variants", name), []).append(row)
+                print_row(f"{piece[:28]} {variant} {name}", row)
+    for folder in sorted(p for p in DEV.glob("*") if (p / "beats.beats").is_file()) if DEV.is_dir() else []:
+        signal = decode_mono(folder / "audio.flac", SAMPLE_RATE)
+        truth, bars = read_annotations(folder)
+        part = "dev held-out" if folder.name in HELD_OUT else "dev tuned-on"
+        for name in NAMES:
+            row = score(name, signal, truth, bars)
+            groups.setdefault((part, name), []).append(row)
+            groups.setdefault(("dev, all", name), []).append(row)
+            print_row(f"{folder.name[:32]} {name}", row)
+    print("\nmeans (refused: a count)")
+    for (group, name), rows in sorted(groups.items()):
+        print_row(f"{group} ({len(rows)}) {name}", mean(rows))
+    for name in ("beatnet", "aivp"):
+        print(f"10-minute song, {name}: " + subprocess.run(
+            [sys.executable, __file__, "--ten-minutes", name], capture_output=True, text=True, check=True).stdout.strip())
+
+
+def ten_minutes(name: str) -> None:
+    """Track a 10-minute song (a long excerpt repeated) in this fresh process: time and peak RSS."""
+    song = np.resize(decode_mono(next((DATA / LONG[2]).glob("audio.*")), SAMPLE_RATE), SAMPLE_RATE * 600)
     started = time.perf_counter()
-    ours(long_song)
-    print(f"10-minute song: {time.perf_counter() - started:.2f} s ({(time.perf_counter() - started) / 10:.2f} s per minute), "
-          f"peak RSS {max(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024:.0f} MB (whole process, target < 1 GB)")
+    TRACKERS[name].track(song, SAMPLE_RATE, None)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{seconds:.2f} s ({seconds / 10:.2f} s per audio-minute), peak RSS {peak:.0f} MB (whole process; target < 400 MB)")
 
 
 if __name__ == "__main__":

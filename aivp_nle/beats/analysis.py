@@ -2,8 +2,11 @@
 
 The user can pin the grid (a BPM and the first downbeat: AI music tools state the tempo), load
 beat times from a file (CSV or text, a time a line, optional bar position; or the markers of an
-OTIO timeline), and nudge everything by an offset. Trackers are named backends; the default is
-ours (MIT, no model); librosa's is offered when installed (ISC licence; it assumes a steady tempo).
+OTIO timeline), and nudge everything by an offset. Trackers are named backends; the default,
+`beatnet`, hears with BeatNet's trained network (weights CC BY 4.0, shipped inside the package)
+and decodes with our own tempo curve; `aivp` is ours alone (MIT, no model); librosa's is offered
+when installed (ISC licence; it assumes a steady tempo). Any grid can be asked for at half or
+double its metrical level.
 """
 
 from __future__ import annotations
@@ -17,17 +20,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import decode_mono
-from ..errors import ConfigError, NoBeatsError
+from ..errors import ConfigError
 from ..ffmpeg import FFmpeg, locate
 from ..files import hash_file, write_bytes
 from ..probe import probe
 from .grid import BeatGrid
-from .tracker import SAMPLE_RATE, Signal, beats_from_signal, track_beats
+from .tracker import Signal, beats_from_signal, track_beats
+from .trained import trained_beats
 
 __all__ = ["BeatOptions", "TRACKERS", "analyse", "beats_from_file", "cache_folder", "pinned_grid"]
 
-TRACKER_VERSION = "2"  # part of the cache key: a better tracker must not serve old results
+TRACKER_VERSION = "3"  # part of the cache key: a better tracker must not serve old results
 
 
 def _librosa(signal: Signal, sample_rate: int, bpm: float | None) -> BeatGrid | None:
@@ -47,14 +50,20 @@ class Backend:
 
 
 TRACKERS = {
+    "beatnet": Backend(trained_beats, "BeatNet's network (weights CC BY 4.0, Heydari et al.) in our NumPy code, our decoding"),
     "aivp": Backend(beats_from_signal, "MIT, this project's own code; no trained model"),
     "librosa": Backend(_librosa, "ISC (librosa, installed separately); follows one steady tempo"),
 }
 
 
+DEFAULT_TRACKER = "beatnet"  # the best measured over all our data (bench/beats.py)
+LEVELS = ("auto", "half", "double")
+
+
 @dataclass(frozen=True)
 class BeatOptions:
-    tracker: str = "aivp"
+    tracker: str = DEFAULT_TRACKER
+    level: str = "auto"  # or half / double the tracked metrical level
     bpm: float | None = None
     first_downbeat: float | None = None
     offset: float = 0.0
@@ -78,8 +87,42 @@ def analyse(audio: Path, options: BeatOptions, ff: FFmpeg | None = None, cache: 
     elif options.bpm is not None and options.first_downbeat is not None:
         grid = pinned_grid(options.bpm, options.first_downbeat, probe(audio, ff).duration, options.meter)
     else:
-        grid = _tracked(audio, options, ff, cache or cache_folder())
+        grid = at_level(_tracked(audio, options, ff, cache or cache_folder()), options.level)
     return nudged(grid, options.offset)
+
+
+def at_level(grid: BeatGrid, level: str) -> BeatGrid:
+    """The grid at half its metrical level (every other beat, the downbeats kept) or double it (a
+    beat between each two): for the song whose tapped pulse is not the one the tracker chose."""
+    if level == "auto":
+        return grid
+    if level not in LEVELS:
+        raise ConfigError(f"beat level {level!r} is refused: one of {', '.join(LEVELS)}")
+    beats = np.array(grid.beats)
+    positions = list(grid.bar_positions) or [0] * beats.size
+    meter = grid.meter
+    if level == "double":
+        between = (beats[:-1] + beats[1:]) / 2
+        beats = np.sort(np.concatenate([beats, between]))
+        bars = set(grid.downbeats)
+        positions, count = [], 0
+        for t in beats:
+            count = 1 if t in bars else count + 1
+            positions.append(count)
+        meter = meter * 2 if meter else None
+    else:
+        start = next((i for i, p in enumerate(positions) if p == 1), 0) % 2
+        beats, positions = beats[start::2], positions[start::2]
+        meter = max(1, meter // 2) if meter else None
+        positions = [(p - 1) // 2 + 1 if p else 0 for p in positions]
+    return grid.model_copy(update={
+        "beats": tuple(round(float(t), 6) for t in beats),
+        "bpm": round(grid.bpm * (2.0 if level == "double" else 0.5), 3),
+        "bar_positions": tuple(positions) if grid.bar_positions else (),
+        "meter": meter, "energy": (), "other_level": None,
+        "tempo_curve": tuple((round(float(b), 6), round(60.0 / float(b - a), 3)) for a, b in zip(beats, beats[1:])),
+        "source": f"{grid.source}, at {level} its level",
+    })
 
 
 def _tracked(audio: Path, options: BeatOptions, ff: FFmpeg, cache: Path) -> BeatGrid:
@@ -92,16 +135,10 @@ def _tracked(audio: Path, options: BeatOptions, ff: FFmpeg, cache: Path) -> Beat
             return BeatGrid.model_validate_json(key.read_text(encoding="utf-8"))
         except ValueError:
             pass  # a damaged cache entry is recomputed, not trusted
-    if options.tracker == "aivp":
-        grid = track_beats(audio, options.bpm, ff)
-    else:
-        try:
-            found = TRACKERS[options.tracker].track(decode_mono(audio, SAMPLE_RATE, ff), SAMPLE_RATE, options.bpm)
-        except ImportError:
-            raise ConfigError(f"beats tracker {options.tracker!r} is not installed: pip install {options.tracker}") from None
-        if found is None:
-            raise NoBeatsError(audio, "has no beats the tracker can find", "Give the tempo with --bpm")
-        grid = found
+    try:
+        grid = track_beats(audio, options.bpm, ff, listen=TRACKERS[options.tracker].track)
+    except ImportError:
+        raise ConfigError(f"beats tracker {options.tracker!r} is not installed: pip install {options.tracker}") from None
     write_bytes(key, grid.model_dump_json().encode("utf-8"), replace=True)
     return grid
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["BeatGrid"]
@@ -20,4 +22,7 @@ class BeatGrid(BaseModel):
     tempo_curve: tuple[tuple[float, float], ...] = Field(default=(), description="(time, BPM) at each beat from the previous one")
     energy: tuple[float, ...] = Field(default=(), description="loudness from each beat to the next, 0-1")
     confidence: float | None = Field(default=None, description="0-1: how clearly the music has a pulse")
-    source: str = Field(default="aivp", description="the tracker, or how the grid was given")
+    source: str = Field(default="aivp", description="the tracker (and model), or how the grid was given")
+    other_level: Literal["half", "double"] | None = Field(
+        default=None, description="another metrical level scored nearly as well: ask for it with --level",
+    )

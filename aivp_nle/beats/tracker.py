@@ -9,7 +9,9 @@ low-frequency (kick) energy falls.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -19,7 +21,7 @@ from ..errors import NoBeatsError
 from ..ffmpeg import FFmpeg
 from .grid import BeatGrid
 
-__all__ = ["track_beats", "beats_from_signal"]
+__all__ = ["beat_grid", "beats_from_signal", "track_beats"]
 
 Signal = npt.NDArray[np.float32]
 Floats = npt.NDArray[np.float64]
@@ -45,15 +47,19 @@ TEMPO_SPAN = 1.45  # the local tempo stays within this factor of the global one 
 TEMPO_CHANGE_COST = 2.0  # tempogram score given up per octave of tempo change between half-seconds
 
 
-def track_beats(path: Path, bpm: float | None = None, ff: FFmpeg | None = None) -> BeatGrid:
-    """Beats of the song at `path`; pin `bpm` when the tempo is known (AI music tools state it)."""
+Listener = Callable[[Signal, int, float | None], "BeatGrid | None"]
+
+
+def track_beats(path: Path, bpm: float | None = None, ff: FFmpeg | None = None, *, listen: Listener | None = None) -> BeatGrid:
+    """Beats of the song at `path` by `listen` (ours by default); pin `bpm` when the tempo is known
+    (AI music tools state it). Too short or pulseless audio is refused with what to do instead."""
     signal = decode_mono(path, SAMPLE_RATE, ff)
     if signal.size < MIN_SECONDS * SAMPLE_RATE:
         raise NoBeatsError(
             path, f"lasts {signal.size / SAMPLE_RATE:.1f} s; a tempo needs at least {MIN_SECONDS:g} s of music",
             "Use the whole song, or give the grid yourself: --bpm N --first-downbeat SECONDS",
         )
-    grid = beats_from_signal(signal, SAMPLE_RATE, bpm)
+    grid = (listen or beats_from_signal)(signal, SAMPLE_RATE, bpm)
     if grid is None:
         raise NoBeatsError(
             path, "has no beats we can find (silence, speech, or no steady pulse)",
@@ -66,23 +72,33 @@ def beats_from_signal(signal: Signal, sample_rate: int, bpm: float | None = None
     """The beat grid of mono audio, or None when there is no pulse to find (silence, speech, noise)."""
     if signal.size < MIN_SECONDS * sample_rate or float(np.max(np.abs(signal))) < SILENCE:
         return None
-    onset, kick = _onset_strength(_fade_out(signal, sample_rate), sample_rate)
+    onset, kick = onset_strength(_fade_out(signal, sample_rate), sample_rate)
     frame_rate = sample_rate / HOP
     if float(onset.std()) <= 0.0:
         return None
-    period = 60.0 * frame_rate / bpm if bpm else _estimate_period(onset, frame_rate)
-    confidence = _periodicity(onset, frame_rate, period)
+    period = 60.0 * frame_rate / bpm if bpm else estimate_period(onset, frame_rate)
+    confidence = periodicity(onset, frame_rate, period)
     if confidence < MIN_PERIODICITY and not bpm:
         return None
-    periods = np.full(onset.size, period) if bpm else _tempo_curve(onset, frame_rate, period)
-    frames = _trim_weak(_track(onset / onset.std(), periods), onset)
-    times = (_refine(frames, onset) - LEAD_IN) / frame_rate + ONSET_LEAD
+    periods = np.full(onset.size, period) if bpm else tempo_curve(onset, frame_rate, period)
+    frames = trim_weak(track(onset / onset.std(), periods), onset)
+    times = (refine(frames, onset) - LEAD_IN) / frame_rate + ONSET_LEAD
     # A beat in the file's last instants is the music stopping (or an encoder's padding after it).
     keep = (times >= 0.0) & (times < signal.size / sample_rate - END_GUARD)
     frames, times = frames[keep], times[keep]
     if times.size < 4:
         return None
     meter, phase = _meter_and_phase(kick, frames)
+    return beat_grid(times, signal, sample_rate, meter=meter, phase=phase, bpm=bpm,
+                     confidence=min(1.0, confidence / STRONG_PERIODICITY))
+
+
+def beat_grid(
+    times: Floats, signal: Signal, sample_rate: int, *, meter: int | None, phase: int, bpm: float | None,
+    confidence: float, other_level: Literal["half", "double"] | None = None, source: str = "aivp",
+) -> BeatGrid:
+    """The grid of tracked beat times, whichever ear heard them: bars counted from `phase` (the
+    index of the first downbeat), the tempo a line through the beats unless pinned, each beat's loudness."""
     positions = [(i - phase) % meter + 1 for i in range(times.size)] if meter else []
     tempo = bpm if bpm else 60.0 / float(np.polyfit(np.arange(times.size), times, 1)[0])
     return BeatGrid(
@@ -93,11 +109,13 @@ def beats_from_signal(signal: Signal, sample_rate: int, bpm: float | None = None
         meter=meter,
         tempo_curve=tuple((round(float(b), 6), round(60.0 / float(b - a), 3)) for a, b in zip(times, times[1:])),
         energy=_energy(signal, sample_rate, times),
-        confidence=round(min(1.0, confidence / STRONG_PERIODICITY), 3),
+        confidence=round(float(np.clip(confidence, 0.0, 1.0)), 3),
+        other_level=other_level,
+        source=source,
     )
 
 
-def _periodicity(onset: Floats, frame_rate: float, period: float) -> float:
+def periodicity(onset: Floats, frame_rate: float, period: float) -> float:
     """How far the onsets' 6-second autocorrelation at the beat period stands above its level
     between half and twice that period. Measured: real music 0.11-0.40, speech-like bursts at most 0.083."""
     acf = _tempogram(onset, frame_rate, TEMPO_WINDOW, 1.0)[0]
@@ -130,7 +148,7 @@ def _band_edges(sample_rate: int) -> npt.NDArray[np.int64]:
     return np.unique(np.round(hz * N_FFT / sample_rate).astype(np.int64))
 
 
-def _onset_strength(signal: Signal, sample_rate: int) -> tuple[Floats, Floats]:
+def onset_strength(signal: Signal, sample_rate: int) -> tuple[Floats, Floats]:
     """Rectified log-band spectral flux (all bands, and the kick band alone), one value per hop."""
     edges = _band_edges(sample_rate)
     kick_bands = int(np.searchsorted(edges, KICK_HZ * N_FFT / sample_rate))
@@ -172,7 +190,7 @@ def _tempo_prior(bpm: Floats) -> Floats:
     return np.exp(-0.5 * np.log2(bpm / 120.0) ** 2)
 
 
-def _estimate_period(onset: Floats, frame_rate: float) -> float:
+def estimate_period(onset: Floats, frame_rate: float) -> float:
     """Beat period in hops: the peak of the mean 8-second autocorrelation, weighted toward 120 BPM.
 
     Averaging normalised windows (a tempogram) keeps loud passages from ruling the estimate and
@@ -197,16 +215,18 @@ def _peak(score: Floats, lags: npt.NDArray[np.int64]) -> float:
     return float(lags[best])
 
 
-def _tempo_curve(onset: Floats, frame_rate: float, period: float) -> Floats:
+def tempo_curve(
+    onset: Floats, frame_rate: float, period: float, *, span: float = TEMPO_SPAN, change_cost: float = TEMPO_CHANGE_COST,
+) -> Floats:
     """The beat period at every hop: the best path through a 6-second tempogram, near the global
-    period's metrical level (within -30 %/+45 %), changing tempo only when the music does."""
+    period's metrical level (within a factor `span` of it), changing tempo only when the music does."""
     acf, centres = _tempogram(onset, frame_rate, TEMPO_WINDOW, 0.5)
-    low, high = max(2, int(period / TEMPO_SPAN)), min(acf.shape[1] - 2, int(np.ceil(period * TEMPO_SPAN)))
+    low, high = max(2, int(period / span)), min(acf.shape[1] - 2, int(np.ceil(period * span)))
     if acf.shape[0] < 2 or high <= low:
         return np.full(onset.size, period)
     lags = np.arange(low, high + 1)
     score = acf[:, lags] * _tempo_prior(60.0 * frame_rate / lags)
-    step = np.abs(np.log2(lags[:, None] / lags[None, :])) * TEMPO_CHANGE_COST
+    step = np.abs(np.log2(lags[:, None] / lags[None, :])) * change_cost
     total = score[0].copy()
     back = np.zeros(score.shape, dtype=np.int64)
     for w in range(1, score.shape[0]):
@@ -221,7 +241,7 @@ def _tempo_curve(onset: Floats, frame_rate: float, period: float) -> Floats:
     return np.interp(np.arange(onset.size), centres, periods)
 
 
-def _track(strength: Floats, periods: Floats) -> npt.NDArray[np.int64]:
+def track(strength: Floats, periods: Floats) -> npt.NDArray[np.int64]:
     """Ellis's dynamic programme with a period that may change over time: beats on strong onsets,
     each spaced close to the local beat period."""
     size = strength.size
@@ -249,7 +269,7 @@ def _track(strength: Floats, periods: Floats) -> npt.NDArray[np.int64]:
     return np.array(path[::-1], dtype=np.int64)
 
 
-def _refine(frames: npt.NDArray[np.int64], onset: Floats) -> Floats:
+def refine(frames: npt.NDArray[np.int64], onset: Floats) -> Floats:
     """Move each beat to its onset peak within a hop, interpolated between hops (cuts need < 1 frame)."""
     refined = frames.astype(np.float64)
     for i, frame in enumerate(frames):
@@ -265,7 +285,7 @@ def _refine(frames: npt.NDArray[np.int64], onset: Floats) -> Floats:
     return refined
 
 
-def _trim_weak(frames: npt.NDArray[np.int64], onset: Floats) -> npt.NDArray[np.int64]:
+def trim_weak(frames: npt.NDArray[np.int64], onset: Floats) -> npt.NDArray[np.int64]:
     """Drop beats the programme extrapolated into a silent intro or outro."""
     if frames.size == 0:
         return frames

@@ -10,7 +10,7 @@ from typing import Any, cast
 import click
 
 from ..audio import decode_mono
-from ..beats.analysis import TRACKERS, BeatOptions, analyse
+from ..beats.analysis import DEFAULT_TRACKER, LEVELS, TRACKERS, BeatOptions, analyse
 from ..beats.plot import beat_picture, write_png
 from ..config import BeatSettings, ConformTarget, CutPattern, CutSettings, GrainSettings, ProjectConfig, checked
 from ..demo import run_demo
@@ -63,10 +63,12 @@ def probe_command(files: tuple[Path, ...], as_json: bool) -> None:
         raise AivpError("\n".join(failed))
 
 
-def _beat_options(bpm: float | None, first_downbeat: float | None, offset: float, beats_file: Path | None, tracker: str) -> BeatOptions:
-    settings = checked(
-        BeatSettings, {"bpm": bpm, "first_downbeat": first_downbeat, "offset": offset, "tracker": tracker}, "options"
-    )
+def _beat_options(
+    bpm: float | None, first_downbeat: float | None, offset: float, beats_file: Path | None, tracker: str, level: str,
+) -> BeatOptions:
+    settings = checked(BeatSettings, {
+        "bpm": bpm, "first_downbeat": first_downbeat, "offset": offset, "tracker": tracker, "level": level,
+    }, "options")
     if settings.first_downbeat is not None and settings.bpm is None:
         raise ConfigError("--first-downbeat needs --bpm: together they pin a steady grid")
     return beat_options(settings, Path.cwd(), beats_file=beats_file)
@@ -79,7 +81,9 @@ def _beat_flags(command: Any) -> Any:
         click.option("--first-downbeat", type=float, help="with --bpm: seconds to the first bar; a steady grid, no tracking"),
         click.option("--beat-offset", "beat_offset", default=0.0, help="seconds to move every beat (later when positive)"),
         click.option("--beats-file", type=A_PATH, help="beat times from a file: text/CSV (seconds[, bar position]) or an .otio's markers"),
-        click.option("--tracker", type=click.Choice(list(TRACKERS)), default="aivp", show_default=True, help="the beat tracker"),
+        click.option("--tracker", type=click.Choice(list(TRACKERS)), default=DEFAULT_TRACKER, show_default=True, help="the beat tracker"),
+        click.option("--level", type=click.Choice(list(LEVELS)), default="auto", show_default=True,
+                     help="the metrical level: half or double the tempo the tracker chose (when it says another is close)"),
     ]):
         command = option(command)
     return command
@@ -94,10 +98,10 @@ def _beat_flags(command: Any) -> Any:
 @click.option("--edit", type=A_PATH, help="with --plot: an .otio whose cuts to draw")
 def beats(
     audio: Path, bpm: float | None, first_downbeat: float | None, beat_offset: float, beats_file: Path | None,
-    tracker: str, as_json: bool, fps: int | None, plot: Path | None, edit: Path | None,
+    tracker: str, level: str, as_json: bool, fps: int | None, plot: Path | None, edit: Path | None,
 ) -> None:
     """Beat times, downbeats, bars and tempo of a song (or of its drums stem: track on it when you have one)."""
-    grid = analyse(audio, _beat_options(bpm, first_downbeat, beat_offset, beats_file, tracker))
+    grid = analyse(audio, _beat_options(bpm, first_downbeat, beat_offset, beats_file, tracker, level))
     if plot:
         cuts = cut_times(load_timeline(edit)) if edit else []
         picture = beat_picture(decode_mono(audio, 8000), 8000, grid, cuts)
@@ -112,6 +116,9 @@ def beats(
     confidence = f", confidence {grid.confidence:.2f}" if grid.confidence is not None else ""
     meter = f", {grid.meter}/4" if grid.meter else ""
     click.echo(f"{audio.name}: {grid.bpm:g} BPM{meter}, {len(grid.beats)} beats, {len(grid.downbeats)} downbeats{confidence} ({grid.source})")
+    if grid.other_level:
+        other = grid.bpm * (0.5 if grid.other_level == "half" else 2.0)
+        click.echo(f"{grid.other_level} the tempo, {other:g} BPM, is nearly as likely: --level {grid.other_level} gives that grid")
     if fps:
         click.echo(f"at {fps} fps the worst beat-to-frame snap is {1000 * data['frames']['max_snap_error_s']:.1f} ms")
     click.echo(" ".join(f"{t:.3f}" for t in grid.beats))
@@ -149,14 +156,15 @@ def _offsets(pairs: tuple[str, ...]) -> dict[str, float]:
 def beatcut(
     music: Path, angles: tuple[Path, ...], pattern: str, every: int, phrase_bars: str, hero: str | None, min_shot: float,
     seed: int, grain: Path | None, grain_opacity: float, offsets: tuple[str, ...], bpm: float | None,
-    first_downbeat: float | None, beat_offset: float, beats_file: Path | None, tracker: str, output: Path, force: bool,
+    first_downbeat: float | None, beat_offset: float, beats_file: Path | None, tracker: str, level: str, output: Path,
+    force: bool,
 ) -> None:
     """Cut between angles on the music's beats: writes the multicam stack and the beat-cut in one .otio."""
     cut = checked(CutSettings, {
         "pattern": pattern, "every": every, "phrase_bars": int(phrase_bars), "hero": hero, "min_shot": min_shot, "seed": seed,
     }, "options")
     grain_settings = checked(GrainSettings, {"opacity": grain_opacity}, "options")
-    beats = _beat_options(bpm, first_downbeat, beat_offset, beats_file, tracker)
+    beats = _beat_options(bpm, first_downbeat, beat_offset, beats_file, tracker, level)
     timeline = beatcut_files(angles, music, cut, grain=grain, grain_settings=grain_settings, offsets=_offsets(offsets), beats=beats)
     timeline.name = output.stem
     written = save_timeline(timeline, output, replace=force)

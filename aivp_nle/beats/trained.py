@@ -54,6 +54,7 @@ SPAN, CHANGE_COST = 1.3, 5.0  # the tempo curve: within 30 % of the level, chang
 # spectral flux has none either (speech). Measured: music 0.82-0.97 / 0.20-1.02; speech 0.89 / 0.15.
 MIN_FIRING, MIN_ACTIVATION_PERIODICITY = 0.75, 0.18
 ACCENT_WEIGHT = 0.5  # the low end's accent against the downbeat activation (tuned on the dev set's tuned-on part)
+SILENT_BELOW_PEAK = 1e-5  # power 50 dB under the loudest moment: an intro or outro with nothing in it
 WARM_UP = 1.0  # seconds the network needs to hear before its activation means anything
 SNAP = 0.03  # seconds: the farthest a beat moves onto its onset
 MODEL_CREDIT = "BeatNet models 1-3 (Heydari et al., CC BY 4.0)"
@@ -82,7 +83,7 @@ def beats_from_activation(heard: Activation, signal: Signal, *, bpm: float | Non
     times = refine(frames, beat) / FPS
     keep = (times >= 0.0) & (times < signal.size / SAMPLE_RATE - END_GUARD)
     onset, kick = onset_strength(signal, SAMPLE_RATE)
-    frames, times = _onto_onsets(frames[keep], times[keep], onset)
+    frames, times = _onto_onsets(*_within_sound(frames[keep], times[keep], signal), onset)
     if times.size < 4:
         return None
     meter, phase = _meter_and_phase(heard.downbeat, frames, _peaks_near(kick, _hops(times)))
@@ -111,6 +112,18 @@ def _onto_onsets(frames: np.ndarray, times: Floats, onset: Floats) -> tuple[np.n
         found = max(0.0, float((refine(hop, onset)[0] - LEAD_IN) / rate + ONSET_LEAD))
         times, frames = np.insert(times, 0, found), np.insert(frames, 0, int(round(found * FPS)))
     return frames, times
+
+
+def _within_sound(frames: np.ndarray, times: Floats, signal: Signal) -> tuple[np.ndarray, Floats]:
+    """Without the beats the programme carried into a silent intro or outro (the network's
+    activation is not zero on silence, so the audio itself decides)."""
+    window = SAMPLE_RATE // 20
+    power = np.convolve(signal.astype(np.float64) ** 2, np.ones(window) / window, mode="same")
+    at = np.clip((times * SAMPLE_RATE).astype(np.int64), 0, signal.size - 1)
+    heard = np.flatnonzero(power[at] > float(power.max()) * SILENT_BELOW_PEAK)
+    if heard.size == 0:
+        return frames, times
+    return frames[heard[0] : heard[-1] + 1], times[heard[0] : heard[-1] + 1]
 
 
 def _hops(times: Floats) -> np.ndarray:

@@ -125,6 +125,8 @@ class WatchSettings(_Section):
     polling: bool = Field(default=False, description="poll instead of OS events (network shares)")
     rescan: float = Field(default=60.0, ge=0.1, le=3600.0, description="seconds between full rescans")
     patience: float = Field(default=120.0, ge=0.1, le=86400.0, description="seconds `--once` waits for a file still arriving")
+    stall: float = Field(default=1800.0, ge=1.0, le=7 * 86400.0,
+                         description="seconds an incomplete MP4/MOV may go without a write before it is quarantined")
     shot: str = Field(default="s01", pattern=r"^[A-Za-z0-9-]+$")
     pattern: str | None = Field(default=None, description="regex on the incoming name with (?P<angle>...) and optional (?P<shot>...)")
     rebuild: bool = True

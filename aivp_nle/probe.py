@@ -14,6 +14,7 @@ from __future__ import annotations
 import struct
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from pydantic import BaseModel, ConfigDict
 from .errors import MediaError
 from .ffmpeg import FFmpeg, locate
 
-__all__ = ["AudioStream", "MediaInfo", "VideoStream", "box_problem", "from_ffprobe", "probe"]
+__all__ = ["AudioStream", "BoxProblem", "MediaInfo", "VideoStream", "box_problem", "from_ffprobe", "probe"]
 
 # Transfer functions that mean the picture is HDR and needs tone mapping before it meets SDR.
 HDR_TRANSFERS = frozenset({"smpte2084", "arib-std-b67"})
@@ -214,7 +215,19 @@ def _timecode(fmt: dict[str, Any], streams: list[dict[str, Any]]) -> str | None:
     return None
 
 
-def box_problem(path: Path) -> str | None:
+@dataclass(frozen=True)
+class BoxProblem:
+    """What is wrong with an MP4/MOV's top-level boxes; `unfinished` when more bytes could still mend it
+    (a writer that pauses), not when a box is impossible."""
+
+    reason: str
+    unfinished: bool = True
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def box_problem(path: Path) -> BoxProblem | None:
     """What is wrong with an MP4/MOV's top-level boxes, or None when they cover the file exactly."""
     size = path.stat().st_size
     position, kinds = 0, []
@@ -223,25 +236,25 @@ def box_problem(path: Path) -> str | None:
             handle.seek(position)
             header = handle.read(16)
             if len(header) < 8:
-                return f"cut off inside a box header at byte {position}"
+                return BoxProblem(f"cut off inside a box header at byte {position}")
             length, kind = struct.unpack(">I4s", header[:8])
             name = kind.decode("latin-1")
             if position == 0 and name not in FIRST_BOXES:
                 return None  # no box structure at all: not ISO media, which ffprobe will say in its words
             if length == 1:
                 if len(header) < 16:
-                    return f"cut off inside the '{name}' box header"
+                    return BoxProblem(f"cut off inside the '{name}' box header")
                 length = struct.unpack(">Q", header[8:16])[0]
             elif length == 0:
                 if name == "mdat":
-                    return "its media data box is open-ended (mdat of size 0): the writer never finished it"
+                    return BoxProblem("its media data box is open-ended (mdat of size 0): the writer never finished it")
                 length = size - position
             if length < 8:
-                return f"a '{name}' box of impossible size {length} at byte {position}"
+                return BoxProblem(f"a '{name}' box of impossible size {length} at byte {position}", unfinished=False)
             kinds.append(name)
             position += length
     if position != size:
-        return f"truncated: its boxes need {position} bytes, the file has {size}"
+        return BoxProblem(f"truncated: its boxes need {position} bytes, the file has {size}", unfinished=position > size)
     if "moov" not in kinds:
-        return "no 'moov' box: the file has no index, so it was cut off or never finished"
+        return BoxProblem("no 'moov' box: the file has no index, so it was cut off or never finished")
     return None

@@ -95,6 +95,7 @@ def test_a_folder_of_every_nasty_name_and_kind_never_stops_the_watcher(project: 
     (folder / "stale.mp4.part").write_bytes(clip[:100])
     old = time.time() - 3600
     os.utime(folder / "empty.mov", (old, old))
+    os.utime(folder / "truncated.mp4", (old, old))  # abandoned: an incomplete MP4 written to recently waits
     lines = run_once(project)
     assert len(takes(project)) == len(good), lines
     assert quarantined(project) == {"truncated.mp4", "noise.mp4", "clip.avi", "no extension", "not really.mkv", "a fifo.mp4", "link.mp4"} | (

@@ -28,7 +28,7 @@ from aivp_nle.ingest.status import project_status
 from aivp_nle.ingest.watcher import Watcher, ledger_path
 from aivp_nle.project import Project, init_project, open_project
 
-from .watch_helpers import inbox, one_second_clip, takes, variant, wait_for, watch_project, watching, write_slowly
+from .watch_helpers import inbox, one_second_clip, takes, variant, wait_for, watch_project, watching, write_in_sessions, write_slowly
 
 
 @pytest.fixture(scope="module")
@@ -105,14 +105,47 @@ def test_firefoxs_empty_placeholder_then_the_real_file_is_imported_once(project:
     assert takes(project)[0].read_bytes() == data and not (inbox(project) / "quarantine").exists()
 
 
-def test_a_truncated_faststart_mp4_is_quarantined_with_the_reason(project: Project, clip: bytes, tmp_path: Path, ff: FFmpeg) -> None:
+def _faststart(clip: bytes, tmp_path: Path, ff: FFmpeg) -> bytes:
     whole = tmp_path / "faststart.mp4"
     (tmp_path / "plain.mp4").write_bytes(variant(clip, "fs", 200_000))
     ff.run(["-i", media_arg(tmp_path / "plain.mp4"), "-c", "copy", "-movflags", "+faststart", media_arg(whole)], "remuxing")
-    (inbox(project) / "cut.mp4").write_bytes(whole.read_bytes()[: whole.stat().st_size // 20])
-    lines = run_once(project)
+    return whole.read_bytes()
+
+
+def test_a_truncated_mp4_nobody_writes_to_any_more_is_quarantined_with_the_reason(
+    project: Project, clip: bytes, tmp_path: Path, ff: FFmpeg
+) -> None:
+    cut = inbox(project) / "cut.mp4"
+    data = _faststart(clip, tmp_path, ff)
+    cut.write_bytes(data[: len(data) // 20])
+    abandoned = time.time() - 7200
+    os.utime(cut, (abandoned, abandoned))
+    lines = run_once(project, stall=3600.0)
     why = (inbox(project) / "quarantine" / "cut.mp4.why.txt").read_text()
-    assert takes(project) == [] and "truncated" in why and any("quarantined cut.mp4" in line for line in lines)
+    assert takes(project) == [] and "truncated" in why and "not written to for" in why
+    assert any("quarantined cut.mp4" in line for line in lines)
+
+
+def test_an_incomplete_mp4_written_recently_is_waiting_not_broken(project: Project, clip: bytes, tmp_path: Path, ff: FFmpeg) -> None:
+    data = _faststart(clip, tmp_path, ff)
+    (inbox(project) / "cut.mp4").write_bytes(data[: len(data) // 20])
+    lines = run_once(project, patience=1.0)
+    assert (inbox(project) / "cut.mp4").exists() and not (inbox(project) / "quarantine").exists()
+    assert any("left in the inbox cut.mp4: still arriving" in line and "incomplete" in line for line in lines), lines
+
+
+def test_a_writer_that_pauses_between_chunks_is_imported_once_complete(project: Project, clip: bytes, tmp_path: Path, ff: FFmpeg) -> None:
+    data = _faststart(clip, tmp_path, ff)
+    target = inbox(project) / "synced.mp4"
+    with watching(project, settle=0.3):
+
+        def nothing_filed_or_refused_yet() -> None:
+            assert takes(project) == [] and not (inbox(project) / "quarantine").exists()
+
+        write_in_sessions(target, data[: len(data) * 5 // 6], 5, 1.0, nothing_filed_or_refused_yet)
+        write_in_sessions(target, data[len(data) * 5 // 6 :], 1, 0.0)
+        assert wait_for(lambda: len(takes(project)) == 1)
+    assert [p.read_bytes() for p in takes(project)] == [data] and not (inbox(project) / "quarantine").exists()
 
 
 def test_a_fragmented_mp4_still_growing_waits_and_then_imports_once(project: Project, tmp_path: Path, ff: FFmpeg) -> None:

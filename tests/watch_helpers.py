@@ -50,6 +50,16 @@ def write_slowly(path: Path, data: bytes, pieces: int, pause: float, between: Ca
             between()
 
 
+def write_in_sessions(path: Path, data: bytes, pieces: int, pause: float, between: Callable[[], None] = lambda: None) -> None:
+    """Write a file a piece at a time, closing it between pieces, as `dd conv=notrunc` or a sync client does."""
+    size = len(data) // pieces + 1
+    for start in range(0, len(data), size):
+        with open(path, "ab") as handle:
+            handle.write(data[start : start + size])
+        time.sleep(pause)
+        between()
+
+
 def takes(project: Project) -> list[Path]:
     return sorted(p for p in project.stage_dir("v1_exploration").iterdir() if p.suffix == ".mp4" and not p.name.startswith("."))
 

@@ -118,9 +118,11 @@ def _within_sound(frames: np.ndarray, times: Floats, signal: Signal) -> tuple[np
     """Without the beats the programme carried into a silent intro or outro (the network's
     activation is not zero on silence, so the audio itself decides)."""
     window = SAMPLE_RATE // 20
-    power = np.convolve(signal.astype(np.float64) ** 2, np.ones(window) / window, mode="same")
-    at = np.clip((times * SAMPLE_RATE).astype(np.int64), 0, signal.size - 1)
-    heard = np.flatnonzero(power[at] > float(power.max()) * SILENT_BELOW_PEAK)
+    blocks = signal[: signal.size // window * window].reshape(-1, window)
+    loudest = float(np.einsum("ij,ij->i", blocks, blocks).max()) / window if blocks.size else 0.0
+    starts = np.clip((times * SAMPLE_RATE).astype(np.int64) - window // 2, 0, max(0, signal.size - window))
+    power = np.array([float(np.dot(signal[a : a + window], signal[a : a + window])) / window for a in starts])
+    heard = np.flatnonzero(power > loudest * SILENT_BELOW_PEAK)
     if heard.size == 0:
         return frames, times
     return frames[heard[0] : heard[-1] + 1], times[heard[0] : heard[-1] + 1]

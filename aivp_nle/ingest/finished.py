@@ -5,7 +5,9 @@ atomic renames and fires on Firefox's 0-byte placeholder; a `+faststart` MP4 cut
 bytes still probes with its full duration. So a file is finished only when its name is not a
 download's temporary name and no temporary sibling exists, its size and mtime have held for the
 settle time, no process here has it open for writing, its MP4/MOV boxes cover the file exactly with
-a `moov` and no open-ended `mdat`, ffprobe reads it without a word on stderr with a video stream
+a `moov` and no open-ended `mdat` (an MP4 whose boxes are not complete yet is still arriving: a sync
+client or a slow share pauses between chunks; it counts as abandoned only after the stall time
+without a write), ffprobe reads it without a word on stderr with a video stream
 and a duration, and that duration matches what the service promised, when it promised one.
 
 A file we could never build from is refused at once, with the reason: an extension that is not a
@@ -150,6 +152,7 @@ class Judge:
 
     ff: FFmpeg
     settle: float
+    stall: float = 1800.0  # seconds an incomplete file may go without a write before it counts as abandoned
     empty_grace: float = 30.0
     clock: Callable[[], float] = time.monotonic
     _seen: dict[Path, _Seen] = field(default_factory=dict)
@@ -197,8 +200,11 @@ class Judge:
         checked = Identity.of(os.stat(path))
         if path.suffix.lower() in ISO_BMFF:
             problem = box_problem(path)
+            idle = time.time() - checked.mtime_ns / 1e9
+            if problem and problem.unfinished and idle < self.stall:
+                return Waiting(f"incomplete ({problem}): waiting for the rest, up to [watch] stall = {self.stall:g} s without a write")
             if problem:
-                return Broken(problem)
+                return Broken(f"{problem}, and not written to for {idle:.0f} s" if problem.unfinished else str(problem))
         returncode, data, stderr = self.ff.probe(path)
         if returncode != 0 or stderr:
             return Broken(f"ffprobe: {stderr.splitlines()[-1] if stderr else f'exit code {returncode}'}")

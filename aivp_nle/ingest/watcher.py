@@ -104,11 +104,12 @@ class Watcher:
         self.inbox.mkdir(parents=True, exist_ok=True)
         self.ff = ff or locate()
         self.say = on_event
-        self.judge = Judge(self.ff, self.settings.settle)
+        self.judge = Judge(self.ff, self.settings.settle, self.settings.stall)
         self.hints = _Hints(self.inbox)
         self.candidates: set[Path] = set()
         self.first_seen: dict[Path, float] = {}
         self.given_up: dict[Path, str] = {}  # --once: still arriving after the patience, left in the inbox
+        self.still_arriving: dict[Path, str] = {}  # why the costly checks said "not yet"
         self.stop = threading.Event()
         self.paused_until = 0.0
         self.imported_since_build = 0
@@ -209,7 +210,7 @@ class Watcher:
                 if is_temporary(path.name):
                     continue
                 if self.once and now - self.first_seen.setdefault(path, now) > self.settings.patience:
-                    self.given_up[path] = verdict.reason
+                    self.given_up[path] = self.still_arriving.pop(path, verdict.reason)
                     self.candidates.discard(path)
                     continue
                 waiting += 1
@@ -251,6 +252,7 @@ class Watcher:
                 self.say(line)
                 self.candidates.discard(path)
                 self.first_seen.pop(path, None)
+                self.still_arriving.pop(path, None)
 
     def _set_aside(self, importer: Importer, path: Path, reason: str) -> str:
         """A file the import failed on goes to quarantine; if even that fails, it is reported and left."""
@@ -264,8 +266,10 @@ class Watcher:
     def _file(self, importer: Importer, path: Path, verdict: Verdict) -> str | None:
         if isinstance(verdict, Broken):
             return self._set_aside(importer, path, verdict.reason)
+        if isinstance(verdict, Waiting):
+            self.still_arriving[path] = verdict.reason
         if not isinstance(verdict, Ready):
-            return None  # not yet after all (a writer appeared): judged again from the start
+            return None  # not yet after all (a writer appeared, the boxes are incomplete): judged again from the start
         outcome = importer.take_in(path, verdict.info, neighbour_info(path), verdict.identity)
         if isinstance(outcome, Duplicate):
             return f"skipped {shown(path.name)}: the same take as {outcome.take.name}"

@@ -129,6 +129,7 @@ class WatchSettings(_Section):
                          description="seconds an incomplete MP4/MOV may go without a write before it is quarantined")
     shot: str = Field(default="s01", pattern=r"^[A-Za-z0-9-]+$")
     pattern: str | None = Field(default=None, description="regex on the incoming name with (?P<angle>...) and optional (?P<shot>...)")
+    conform: bool = Field(default=False, description="conform each filed take that is off (rate, tags, timecode) instead of refusing it")
     rebuild: bool = True
     export: list[Literal["resolve", "fcpxml", "fcp7", "edl", "aaf", "mlt", "kdenlive"]] = ["resolve"]
 

@@ -26,7 +26,7 @@ from .ffmpeg import FFmpeg, locate, media_arg
 from .files import claim, hash_file, scratch_path, write_bytes
 from .probe import ISO_BMFF, MediaInfo, box_problem, probe
 
-__all__ = ["CODECS", "ConformOptions", "conformed_path", "conform_clip", "problems"]
+__all__ = ["CODECS", "ConformOptions", "conformed_path", "conform_clip", "problems", "unusable"]
 
 Codec = Literal["prores", "dnxhr", "h264"]
 CODECS: dict[str, tuple[str, list[str]]] = {  # name -> (container suffix, encoder arguments)
@@ -60,6 +60,19 @@ def problems(info: MediaInfo, target: ConformTarget) -> list[str]:
     if not info.start_timecode:
         found.append("no start timecode (multicam by timecode needs one)")
     return found
+
+
+def unusable(info: MediaInfo, target: ConformTarget) -> str | None:
+    """Why the edit would refuse this take as it is (what `build` requires of every angle), or None:
+    the watch folder asks before filing, so nothing it files breaks the next build."""
+    video = info.video
+    if video is None:
+        return "no video stream"
+    if video.variable_frame_rate:
+        return f"a variable frame rate (average {float(video.average_frame_rate):.3f} fps); the project works at a constant {target.fps}"
+    if video.frame_rate != target.fps and not video.still:
+        return f"{float(video.frame_rate):g} fps, but the project works at {target.fps} fps (never mixed)"
+    return None
 
 
 @dataclass(frozen=True)

@@ -98,11 +98,17 @@ def write_bytes(destination: Path, data: bytes, replace: bool = False) -> Path:
         return claim(scratch, destination, replace)
 
 
-def next_version(folder: Path, stem: str, suffix: str, write: Callable[[Path], Path]) -> Path:
-    """Claim `stem_vNNN.suffix` with the next free NNN; `write` must refuse an existing name.
+def next_version(folder: Path, stem: str, suffix: str, write: Callable[[Path], Path], *, wanted: int | None = None) -> Path:
+    """Claim `stem_vNNN.suffix` with the next free NNN (or `wanted`, when no file has it yet);
+    `write` must refuse an existing name.
 
     Racing writers each retry with the next number instead of overwriting one another.
     """
+    if wanted is not None:
+        try:
+            return write(folder / f"{stem}_v{wanted:03d}{suffix}")
+        except OutputExistsError:
+            pass
     pattern = re.compile(rf"^{re.escape(stem)}_v(\d+){re.escape(suffix)}$")
     taken = [int(m.group(1)) for p in folder.glob(f"{stem}_v*{suffix}") if (m := pattern.match(p.name))]
     version = max(taken, default=0) + 1

@@ -18,7 +18,10 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from aivp_nle import synthetic as synth
+from aivp_nle.cli import main
 from aivp_nle.ffmpeg import FFmpeg, media_arg
 from aivp_nle.ingest import importer as importer_module
 from aivp_nle.ingest import watcher as watcher_module
@@ -176,7 +179,7 @@ def test_awkward_names_are_each_imported_exactly_once(project: Project, clip: by
     for index, name in enumerate(NAMES):
         (inbox(project) / name).write_bytes(variant(clip, f"name{index}"))
     run_once(project)
-    assert digests(takes(project)) == digests([inbox(project) / n for n in NAMES])
+    assert digests(takes(project)) == digests([inbox(project) / "imported" / n for n in NAMES])  # originals kept there
     originals = {json.loads(sidecar_path(t).read_text())["original_name"] for t in takes(project)}
     assert originals == set(NAMES)
 
@@ -301,13 +304,48 @@ def test_kill_9_at_random_moments_never_loses_duplicates_or_half_writes_a_take(p
     assert not list(project.stage_dir("v1_exploration").glob(".aivp-tmp-*"))
 
 
-def test_a_take_deleted_from_disk_is_imported_again_from_the_inbox(project: Project, clip: bytes) -> None:
+def test_a_take_the_user_removed_is_not_brought_back_from_the_inbox(project: Project, clip: bytes) -> None:
     (inbox(project) / "take.mp4").write_bytes(variant(clip, "again"))
     run_once(project)
     (take,) = takes(project)
+    shutil.move(inbox(project) / "imported" / "take.mp4", inbox(project) / "take.mp4")  # as if it had stayed in the inbox
     take.unlink()
     lines = run_once(project)
-    assert any("gone from disk" in line for line in lines) and len(takes(project)) == 1
+    assert any("gone from disk: removed, so its original is not imported again" in line for line in lines)
+    assert takes(project) == [] and (inbox(project) / "take.mp4").exists()
+
+
+def test_an_original_filed_is_moved_to_imported_and_kept(project: Project, clip: bytes) -> None:
+    data = variant(clip, "kept")
+    (inbox(project) / "take.mp4").write_bytes(data)
+    lines = run_once(project)
+    assert (inbox(project) / "imported" / "take.mp4").read_bytes() == data and not (inbox(project) / "take.mp4").exists()
+    assert any("original kept in inbox/imported/" in line for line in lines)
+
+
+def test_a_handbook_name_is_filed_as_that_angle_and_version(project: Project, clip: bytes) -> None:
+    (inbox(project) / "blue_v002.mp4").write_bytes(variant(clip, "blue2"))
+    (inbox(project) / "chunk02_red_v001.mp4").write_bytes(variant(clip, "red1"))
+    run_once(project)
+    assert [t.name for t in takes(project)] == ["chunk02_red_v001.mp4", "s01_blue_v002.mp4"]
+
+
+def test_a_version_already_taken_is_filed_as_the_next_one_never_over_it(project: Project, clip: bytes) -> None:
+    (inbox(project) / "blue_v002.mp4").write_bytes(variant(clip, "first"))
+    run_once(project)
+    (inbox(project) / "blue_v002.mp4").write_bytes(variant(clip, "second"))
+    lines = run_once(project)
+    assert [t.name for t in takes(project)] == ["s01_blue_v002.mp4", "s01_blue_v003.mp4"]
+    assert any("as s01_blue_v003.mp4 (v002 was taken)" in line for line in lines)
+
+
+def test_a_byte_copy_of_a_take_placed_by_hand_is_not_a_new_angle(project: Project, clip: bytes) -> None:
+    data = variant(clip, "by hand")
+    (project.stage_dir("v1_exploration") / "s01_red_v001.mp4").write_bytes(data)
+    (inbox(project) / "copy of red.mp4").write_bytes(data)
+    lines = run_once(project)
+    assert [t.name for t in takes(project)] == ["s01_red_v001.mp4"]
+    assert any("skipped copy of red.mp4: the same take as s01_red_v001.mp4" in line for line in lines)
 
 
 def test_status_lists_takes_pending_files_and_quarantine_reasons(project: Project, clip: bytes) -> None:
@@ -352,3 +390,27 @@ def test_sigterm_lets_the_current_file_finish(project: Project, clip: bytes) -> 
     assert process.returncode == 0, out
     assert [t.read_bytes() == data for t in takes(project)] == [True]
     assert "imported big.mp4" in out
+
+
+def test_a_take_at_another_rate_is_refused_at_the_door_with_the_fix(project: Project, tmp_path: Path, ff: FFmpeg) -> None:
+    fast = synth.make_angle(tmp_path / "fast.mp4", "blue", 1.0, 30, (64, 36), ff=ff)
+    shutil.copy(fast, inbox(project) / "fast.mp4")
+    run_once(project)
+    why = (inbox(project) / "quarantine" / "fast.mp4.why.txt").read_text()
+    assert takes(project) == [] and "30 fps, but the project works at 24 fps" in why and "aivp conform apply" in why
+
+
+def test_watch_once_exits_1_when_it_refused_a_file(project: Project, tmp_path: Path, ff: FFmpeg) -> None:
+    (inbox(project) / "page.mp4").write_text("<html>Expired link</html>")
+    result = CliRunner().invoke(main, ["watch", "--once", "--settle", "0.2", str(project.root)])
+    assert result.exit_code == 1 and "1 problem(s) this run: quarantined page.mp4" in result.output
+
+
+def test_with_conform_on_import_a_take_at_another_rate_is_filed_and_conformed(project: Project, tmp_path: Path, ff: FFmpeg) -> None:
+    fast = synth.make_angle(tmp_path / "fast.mp4", "blue", 1.0, 30, (64, 36), ff=ff)
+    shutil.copy(fast, inbox(project) / "fast.mp4")
+    lines = run_once(project, conform=True)
+    (take,) = takes(project)
+    copy = take.parent / "conformed" / (take.stem + ".mov")
+    assert copy.exists() and any("conformed to conformed/" in line for line in lines)
+    assert [t.path for t in project.latest_takes()] == [copy]

@@ -14,7 +14,7 @@ import httpx
 
 from .._version import __version__
 from ..config import WatchSettings, checked
-from ..errors import ConfigError
+from ..errors import AivpError, ConfigError
 from ..fetch.download import DownloadPolicy, download, suffix_for
 from ..fetch.jobs import run_jobs
 from ..fetch.services import SERVICES, api_key, configured, download_policy, insecure_hosts
@@ -48,6 +48,9 @@ def watch(project: Path, inbox: Path | None, polling: bool, once: bool, settle: 
         signal.signal(signum, lambda *_: watcher.stop.set())
     click.echo(f"watching {watcher.inbox} (Ctrl-C or SIGTERM stops after the current file)" if not once else f"importing from {watcher.inbox}")
     watcher.run(once=once)
+    if once and watcher.failures:
+        raise AivpError(f"{len(watcher.failures)} problem(s) this run: " + "; ".join(watcher.failures)
+                        + f" (reasons in {watcher.inbox / 'quarantine'}, `aivp status`)")
 
 
 @main.command()

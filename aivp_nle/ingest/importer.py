@@ -29,13 +29,13 @@ from ..errors import AivpError, MediaError
 from ..ffmpeg import FFmpeg
 from ..files import claim, fitting_name, hash_file, next_version, scratch_path, shown, write_bytes
 from ..probe import MediaInfo, probe
-from ..project import STAGES, Project, TakeFile
+from ..project import STAGES, VIDEO_SUFFIXES, Project, TakeFile, media_files
 from .finished import Identity
 from .ledger import Ledger
 from .naming import take_identity
 from .sidecar import NeighbourInfo, Source, TakeSidecar, neighbour_info, sidecar_path
 
-__all__ = ["DiskFullError", "Duplicate", "Imported", "Importer", "Quarantined", "SourceChanged"]
+__all__ = ["DiskFullError", "Duplicate", "Imported", "Importer", "Quarantined", "SourceChanged", "move_aside"]
 
 CHUNK = 4 * 1024 * 1024
 MARGIN = 1024 * 1024  # room left free beyond the file itself (at least; a tenth of a large file)
@@ -54,12 +54,29 @@ class SourceChanged(AivpError):
 class Imported:
     source: Path
     take: Path
+    moved_to: Path | None = None  # where the original went in `inbox/imported/`
+    wanted_version: int | None = None  # the version its name asked for
 
 
 @dataclass(frozen=True)
 class Duplicate:
     source: Path
     take: Path
+    moved_to: Path | None = None
+
+
+def move_aside(source: Path, folder: Path) -> Path:
+    """Move an inbox file into `folder` under its own name (numbered when taken, shortened where the
+    quarantine note's suffix would not fit); never over another file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = source.suffix if len(os.fsencode(source.suffix)) <= 16 else ""
+    stem = source.name[: len(source.name) - len(suffix)] if suffix else source.name
+    target, number = folder / fitting_name(stem, suffix, len(WHY)), 1
+    while os.path.lexists(target):
+        number += 1
+        target = folder / fitting_name(stem, f" ({number}){suffix}", len(WHY))
+    os.rename(source, target)
+    return target
 
 
 @dataclass(frozen=True)
@@ -74,6 +91,8 @@ class Importer:
         self.project, self.ledger, self.ff, self.settings = project, ledger, ff, settings
         self.stage = project.stage_dir(settings.stage)
         self.quarantine_dir = inbox / "quarantine"
+        self.imported_dir = inbox / "imported"
+        self._hashes: dict[tuple[Path, int, int], str] = {}
 
     def take_in(self, source: Path, info: MediaInfo, neighbour: NeighbourInfo, identity: Identity | None = None) -> Imported | Duplicate:
         """Copy the take in under its versioned name; a full disk raises DiskFullError with nothing half-filed."""
@@ -89,20 +108,44 @@ class Importer:
         self._ensure_room(status.st_size)
         with scratch_path(self.stage / f"incoming{source.suffix.lower()}") as scratch:
             digest = self._copy(source, scratch, identity or Identity.of(status))
-            known = self.ledger.take_for(digest)
-            if known is not None and known.exists():
+            known = self._same_take(digest, status.st_size)
+            if known is not None:
                 self.ledger.note(source, status.st_size, status.st_mtime_ns, "duplicate", str(known))
-                return Duplicate(source, known)
-            shot, angle = take_identity(source, neighbour, self.settings, self.stage)
+                return Duplicate(source, known, self._file_away(source))
+            named = take_identity(source, neighbour, self.settings, self.stage)
 
             def link(destination: Path) -> Path:
                 self.ledger.begin(digest, destination, source)
                 return claim(scratch, destination)
 
-            take = next_version(self.stage, f"{shot}_{angle}", source.suffix.lower(), link)
+            take = next_version(self.stage, f"{named.shot}_{named.angle}", source.suffix.lower(), link, wanted=named.version)
         self._write_sidecar(take, digest, status.st_size, source, info, neighbour)
         self.ledger.publish(digest, source, status.st_size, status.st_mtime_ns)
-        return Imported(source, take)
+        return Imported(source, take, self._file_away(source), named.version)
+
+    def _same_take(self, digest: str, size: int) -> Path | None:
+        """A take of the project with these bytes, however it got there (imported, or placed by hand)."""
+        known = self.ledger.take_for(digest)
+        if known is not None and known.exists():
+            return known
+        for stage in STAGES:
+            for take in media_files(self.project.stage_dir(stage), VIDEO_SUFFIXES):
+                status = take.stat()
+                if status.st_size != size:
+                    continue  # only a file of the same size can be the same take: most are never read
+                key = (take, status.st_size, status.st_mtime_ns)
+                if key not in self._hashes:
+                    self._hashes[key] = hash_file(take)
+                if self._hashes[key] == digest:
+                    return take
+        return None
+
+    def _file_away(self, source: Path) -> Path | None:
+        """The original, once filed, moves to `inbox/imported/` (kept, never deleted); None if it could not."""
+        try:
+            return move_aside(source, self.imported_dir)
+        except OSError:
+            return None
 
     def _ensure_room(self, size: int) -> None:
         free = shutil.disk_usage(self.stage).free
@@ -159,14 +202,7 @@ class Importer:
         """Move the file aside with a `.why.txt` beside it; nothing is deleted. The name stays the
         file's own, shortened where the note's suffix would not fit (the note names the original)."""
         status = source.lstat()
-        self.quarantine_dir.mkdir(parents=True, exist_ok=True)
-        suffix = source.suffix if len(os.fsencode(source.suffix)) <= 16 else ""
-        stem = source.name[: len(source.name) - len(suffix)] if suffix else source.name
-        target, number = self.quarantine_dir / fitting_name(stem, suffix, len(WHY)), 1
-        while os.path.lexists(target):
-            number += 1
-            target = self.quarantine_dir / fitting_name(stem, f" ({number}){suffix}", len(WHY))
-        os.rename(source, target)
+        target = move_aside(source, self.quarantine_dir)
         when = datetime.now(UTC).isoformat(timespec="seconds")
         note = f"{shown(source.name)} was not imported ({when}):\n{reason}\nFix or regenerate it, then put it back in the inbox.\n"
         write_bytes(target.with_name(target.name + WHY), note.encode("utf-8", "backslashreplace"), replace=True)
@@ -213,6 +249,7 @@ class Importer:
         for digest, take in list(self.ledger.published()):
             if not take.exists():
                 self.ledger.forget(digest)
-                self.ledger.forget_source(take)
-                notes.append(f"{take.name} is gone from disk; its source will be imported again if it is still in the inbox")
+                self.ledger.mark_removed(take)
+                notes.append(f"{take.name} is gone from disk: removed, so its original is not imported again "
+                             "(put the file in the inbox anew to bring it back)")
         return notes

@@ -45,7 +45,7 @@ class Pending:
 @dataclass(frozen=True)
 class SeenFile:
     source: Path
-    outcome: str  # imported, duplicate, quarantined
+    outcome: str  # imported, duplicate, quarantined, removed
     detail: str  # the take, the take it duplicates, or the reason
 
 
@@ -150,5 +150,6 @@ class Ledger:
         rows = self.db.execute("SELECT source, outcome, detail FROM seen ORDER BY at").fetchall()
         return [SeenFile(_path(row[0]), row[1], row[2]) for row in rows]
 
-    def forget_source(self, take: Path) -> None:
-        self.db.execute("DELETE FROM seen WHERE detail = ?", (_text(str(take)),))
+    def mark_removed(self, take: Path) -> None:
+        """The user removed a filed take: its inbox original stays handled, so it is not filed again."""
+        self.db.execute("UPDATE seen SET outcome = 'removed' WHERE detail = ? AND outcome = 'imported'", (_text(str(take)),))

@@ -2,8 +2,9 @@
 
 The rule, in order: what a neighbouring JSON says (`aivp fetch` writes one), else the project's
 pattern on the incoming name (`[watch] pattern`, with a named group `angle` and optionally `shot`),
-else the order of arrival: angleA, angleB, ... one per generation of the same performance, which is
-how the handbook's multi-angle workflow produces them.
+else the handbook's own names (`ANGLE_vNNN`, `SHOT_ANGLE_vNNN`, `chunkNN_ANGLE_vNNN`: that angle,
+that version when it is free), else the order of arrival: angleA, angleB, ... one per generation
+of the same performance, which is how the handbook's multi-angle workflow produces them.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import WatchSettings
 from ..project import VIDEO_SUFFIXES, TakeFile, media_files
 from .sidecar import NeighbourInfo
 
-__all__ = ["slug", "take_identity"]
+__all__ = ["TakeIdentity", "slug", "take_identity"]
 
 
 SLUG_MAX = 64  # a shot or angle name: room for both, the version and a suffix in any file system
@@ -29,18 +31,30 @@ def slug(text: str) -> str:
     return cleaned or "take"
 
 
-def take_identity(path: Path, neighbour: NeighbourInfo, settings: WatchSettings, stage: Path) -> tuple[str, str]:
-    """(shot, angle) for an incoming file."""
-    shot, angle = neighbour.shot, neighbour.angle
+HANDBOOK_NAME = re.compile(r"^(?:(?P<shot>[A-Za-z0-9-]+)_)?(?P<angle>[A-Za-z0-9-]+)_v(?P<version>\d{1,4})$")
+
+
+@dataclass(frozen=True)
+class TakeIdentity:
+    shot: str
+    angle: str
+    version: int | None = None  # the version the name asks for, when it names one
+
+
+def take_identity(path: Path, neighbour: NeighbourInfo, settings: WatchSettings, stage: Path) -> TakeIdentity:
+    """Shot, angle and wanted version for an incoming file."""
+    shot, angle, version = neighbour.shot, neighbour.angle, None
     if angle is None and settings.pattern:
         match = re.search(settings.pattern, path.stem)
         if match:
             angle = match.group("angle")
             shot = shot or (match.groupdict().get("shot") or None)
+    if angle is None and (named := HANDBOOK_NAME.match(path.stem)):
+        shot, angle, version = shot or named["shot"], named["angle"], int(named["version"]) or None
     shot = slug(shot or settings.shot)
     if angle is None:
         angle = _next_arrival(stage, shot)
-    return shot, slug(angle)
+    return TakeIdentity(shot, slug(angle), version)
 
 
 def _next_arrival(stage: Path, shot: str) -> str:

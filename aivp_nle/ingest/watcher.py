@@ -29,12 +29,13 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from ..config import WatchSettings
+from ..conform import conform_clip, problems, unusable
 from ..errors import AivpError, ConfigError
 from ..ffmpeg import FFmpeg, locate
 from ..files import shown
 from ..interchange import export_edit, export_path
 from ..pipeline import build_project
-from ..project import Project
+from ..project import Project, TakeFile
 from .finished import TEMPORARY_SUFFIXES, Broken, Judge, Ready, Settled, Verdict, Waiting, is_companion, is_temporary
 from .importer import DiskFullError, Duplicate, Importer, SourceChanged
 from .ledger import Ledger
@@ -110,6 +111,7 @@ class Watcher:
         self.first_seen: dict[Path, float] = {}
         self.given_up: dict[Path, str] = {}  # --once: still arriving after the patience, left in the inbox
         self.still_arriving: dict[Path, str] = {}  # why the costly checks said "not yet"
+        self.failures: list[str] = []  # what went wrong this run (files refused, a build that failed): `--once` exits 1
         self.stop = threading.Event()
         self.paused_until = 0.0
         self.imported_since_build = 0
@@ -261,6 +263,7 @@ class Watcher:
         except Exception as error:  # noqa: BLE001
             self.given_up[path] = reason
             return f"not imported {shown(path.name)}: {reason}; could not move it to quarantine either ({shown(str(error))})"
+        self.failures.append(f"quarantined {shown(path.name)}")
         return f"quarantined {shown(path.name)}: {reason} (see {shown(moved.moved_to.name)}.why.txt)"
 
     def _file(self, importer: Importer, path: Path, verdict: Verdict) -> str | None:
@@ -270,11 +273,34 @@ class Watcher:
             self.still_arriving[path] = verdict.reason
         if not isinstance(verdict, Ready):
             return None  # not yet after all (a writer appeared, the boxes are incomplete): judged again from the start
+        target = self.project.config.conform
+        refusal = None if self.settings.conform else unusable(verdict.info, target)
+        if refusal:
+            return self._set_aside(importer, path, f"{refusal}: the edit could not use it. {self._conform_hint(importer, path)}")
         outcome = importer.take_in(path, verdict.info, neighbour_info(path), verdict.identity)
+        kept = f" (original kept in {self.inbox.name}/imported/)" if outcome.moved_to else ""
         if isinstance(outcome, Duplicate):
-            return f"skipped {shown(path.name)}: the same take as {outcome.take.name}"
+            return f"skipped {shown(path.name)}: the same take as {outcome.take.name}{kept}"
         self.imported_since_build += 1
-        return f"imported {shown(path.name)} as {outcome.take.name}"
+        asked = TakeFile.from_path(outcome.take).version
+        moved = f" (v{outcome.wanted_version:03d} was taken)" if outcome.wanted_version not in (None, asked) else ""
+        line = f"imported {shown(path.name)} as {outcome.take.name}{moved}{kept}"
+        if self.settings.conform and problems(verdict.info, target):
+            line += f"; {self._conform(outcome.take)}"
+        return line
+
+    def _conform_hint(self, importer: Importer, path: Path) -> str:
+        where = importer.quarantine_dir / path.name
+        return (f"Conform it (aivp conform apply {shown(str(where))} writes a conformed copy beside it) and put the copy "
+                "in the inbox, or set [watch] conform = true to conform on import")
+
+    def _conform(self, take: Path) -> str:
+        try:
+            copy = conform_clip(take, self.project.config.conform, ff=self.ff)
+        except AivpError as error:
+            self.failures.append(f"{take.name} not conformed: {error}")
+            return f"not conformed: {error}"
+        return f"conformed to {copy.parent.name}/{copy.name}"
 
     def _rebuild(self) -> None:
         self.imported_since_build = 0
@@ -283,6 +309,7 @@ class Watcher:
         try:
             result = build_project(self.project, self.ff)
         except AivpError as error:
+            self.failures.append("the edit was not rebuilt")
             self.say(f"edit not rebuilt: {error}")
             return
         self.say(f"rebuilt {result.multicam.name} and {result.beatcut.name}")

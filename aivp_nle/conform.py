@@ -8,6 +8,8 @@ HDR tone-mapped to Rec.709 (Hable, through linear light), tagged Rec.709 gamma 2
 optionally scaled to the working size, every take stamped with the same start timecode so
 Resolve's multicam-by-timecode lines the angles up, audio at 48 kHz, in an edit intermediate
 (ProRes 422 HQ, or DNxHR HQ), with a sidecar naming its source, the source's hash and the command.
+Only what is off changes: a take whose pictures are right but whose colour tags, timecode or audio
+rate are not (every ordinary AI generation) is remuxed, every video packet copied, in seconds.
 The edit then uses the conformed copy of each take that has one.
 """
 
@@ -17,6 +19,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Literal
 
@@ -25,8 +28,9 @@ from .errors import MediaError
 from .ffmpeg import FFmpeg, locate, media_arg
 from .files import claim, hash_file, scratch_path, write_bytes
 from .probe import ISO_BMFF, MediaInfo, box_problem, probe
+from .project import VIDEO_SUFFIXES
 
-__all__ = ["CODECS", "ConformOptions", "conformed_path", "conform_clip", "problems", "unusable"]
+__all__ = ["CODECS", "ConformOptions", "conformed_path", "conform_clip", "picture_off", "problems", "unusable"]
 
 Codec = Literal["prores", "dnxhr", "h264"]
 CODECS: dict[str, tuple[str, list[str]]] = {  # name -> (container suffix, encoder arguments)
@@ -81,12 +85,55 @@ class ConformOptions:
     interpolate: bool = False  # motion-interpolated rate change instead of dropping/repeating frames
     scale: bool = False  # scale (fit, padded) to the working size
     proxy: bool = False  # a half-size H.264 proxy instead of the intermediate
+    intermediate: bool = False  # re-encode into the intermediate even when a remux would fix everything
 
 
-def conformed_path(take: Path, options: ConformOptions) -> Path:
+RETAGGABLE = {"h264": "h264_metadata", "hevc": "hevc_metadata"}  # bitstream filters that rewrite the colour tags in place
+
+
+def picture_off(info: MediaInfo, target: ConformTarget, options: ConformOptions) -> bool:
+    """Whether the pictures themselves must change (rate, HDR, size, codec), which only a re-encode does;
+    otherwise colour tags, timecode and audio rate are fixed by a remux, in seconds, every frame kept."""
+    video = info.require_video()
+    tags_off = (video.color_primaries, video.color_transfer, video.color_matrix) != ("bt709",) * 3
+    return (
+        options.intermediate or options.proxy or options.scale or video.hdr or video.variable_frame_rate
+        or video.frame_rate != target.fps or bool(video.width % 2 or video.height % 2)
+        or (tags_off and video.codec not in RETAGGABLE)
+    )
+
+
+def conformed_path(take: Path, options: ConformOptions, *, remux: bool = False) -> Path:
+    """Where the conformed copy goes: `conformed/` beside the take, in the intermediate's container,
+    or the take's own when only a remux was needed."""
     codec = "h264" if options.proxy else options.codec
     folder = take.parent / ("proxies" if options.proxy else "conformed")
-    return folder / (take.stem + CODECS[codec][0])
+    return folder / (take.stem + (take.suffix.lower() if remux else CODECS[codec][0]))
+
+
+def _encode_args(take: Path, info: MediaInfo, target: ConformTarget, options: ConformOptions) -> list[str]:
+    codec = CODECS["h264" if options.proxy else options.codec][1]
+    audio = ["-map", "0:a:0?", "-c:a", "pcm_s16le" if not options.proxy else "aac", "-ar", "48000"]
+    return [
+        "-i", media_arg(take), "-map", "0:v:0", "-vf", _video_filters(info, target, options), *codec, *audio,
+        "-r", str(target.fps), "-fps_mode", "cfr", "-color_primaries", "bt709", "-color_trc", "bt709",
+        "-colorspace", "bt709", "-timecode", target.start_timecode, "-map_metadata", "-1",
+    ]
+
+
+def _remux_args(take: Path, info: MediaInfo, target: ConformTarget) -> list[str]:
+    """Every video packet copied; the colour tags rewritten in the bitstream, the timecode stamped,
+    audio re-encoded only when it is not at 48 kHz."""
+    video = info.require_video()
+    retag = [] if (video.color_primaries, video.color_transfer, video.color_matrix) == ("bt709",) * 3 else [
+        "-bsf:v", f"{RETAGGABLE[video.codec]}=colour_primaries=1:transfer_characteristics=1:matrix_coefficients=1",
+    ]
+    resample = any(a.sample_rate != 48000 for a in info.audio[:1])
+    audio_codec = ("pcm_s16le" if take.suffix.lower() == ".mov" else "aac") if resample else "copy"
+    return [
+        "-i", media_arg(take), "-map", "0:v:0", "-c:v", "copy", *retag, "-map", "0:a:0?", "-c:a", audio_codec,
+        *(["-ar", "48000"] if resample else []), "-timecode", target.start_timecode, "-map_metadata", "-1",
+    ]
 
 
 def _video_filters(info: MediaInfo, target: ConformTarget, options: ConformOptions) -> str:
@@ -126,19 +173,17 @@ def conform_clip(
         truncated = box_problem(take)
         if truncated:
             raise MediaError(take, f"ends early ({truncated})", "Download or export it again; a conform would only copy the part that is there")
-    destination = conformed_path(take, options)
-    codec = CODECS["h264" if options.proxy else options.codec][1]
-    audio = ["-map", "0:a:0?", "-c:a", "pcm_s16le" if not options.proxy else "aac", "-ar", "48000"]
-    args = [
-        "-i", media_arg(take), "-map", "0:v:0", "-vf", _video_filters(info, target, options), *codec, *audio,
-        "-r", str(target.fps), "-fps_mode", "cfr", "-color_primaries", "bt709", "-color_trc", "bt709",
-        "-colorspace", "bt709", "-timecode", target.start_timecode, "-map_metadata", "-1",
-    ]
+    remux = not picture_off(info, target, options)
+    destination = conformed_path(take, options, remux=remux)
+    args = _remux_args(take, info, target) if remux else _encode_args(take, info, target, options)
+    for other in destination.parent.glob(f"{glob_escape(destination.stem)}.*"):
+        if other.suffix.lower() in VIDEO_SUFFIXES and other != destination and (other.parent / (other.name + ".json")).exists():
+            other.unlink()  # our own earlier copy in another container: one copy per take
     with scratch_path(destination) as scratch:
         ff.run([*args, "-y", media_arg(scratch)], f"conforming {take.name}", on_progress and _fraction(on_progress, info.duration))
         claim(scratch, destination, replace=True)
     sidecar = {
-        "source": str(take), "source_sha256": hash_file(take), "output": str(destination),
+        "source": str(take), "source_sha256": hash_file(take), "output": str(destination), "remux": remux,
         "command": [str(ff.ffmpeg), *args, str(destination)], "target": target.model_dump(mode="json"),
         "options": vars(options), "problems_fixed": problems(info, target),
     }

@@ -16,6 +16,7 @@ from .beats import BeatGrid
 from .beats.analysis import BeatOptions, analyse
 from .chunks import Chunk, ChunkManifest, chunk_of
 from .config import BeatSettings, ConformTarget, CutSettings, GrainSettings
+from .conform import problems
 from .edit import Angle, GrainAsset, Song, build_beatcut, build_multicam
 from .edit.inputs import require_common_rate
 from .edit.multicam import marked_beats
@@ -44,6 +45,7 @@ class BuildResult:
     beatcut: Path
     timeline: otio.schema.Timeline
     lipsync: LipSyncReport = LipSyncReport()
+    warnings: tuple[str, ...] = ()  # what the editor should know: no grain, a mix of conformed and raw takes, a reshaped take
 
 
 def _unique_names(takes: Sequence[TakeFile]) -> list[str]:
@@ -168,4 +170,19 @@ def build_project(project: Project, ff: FFmpeg | None = None) -> BuildResult:
         return save_timeline(beatcut, path)
 
     beatcut_path = next_version(project.edit_dir, "beatcut", ".otio", save_as_version)
-    return BuildResult(multicam=multicam_path, beatcut=beatcut_path, timeline=beatcut, lipsync=lipsync)
+    return BuildResult(
+        multicam=multicam_path, beatcut=beatcut_path, timeline=beatcut, lipsync=lipsync, warnings=_build_warnings(project, takes, inputs, ff),
+    )
+
+
+def _build_warnings(project: Project, takes: Sequence[TakeFile], inputs: EditInputs, ff: FFmpeg) -> tuple[str, ...]:
+    found = []
+    if inputs.grain is None:
+        found.append("no grain plate: the edit has no Grain track, which the handbook puts above all footage. "
+                     "`aivp grain make` makes one and sets [grain] asset")
+    conformed = [t for t in takes if t.path.parent.name == "conformed"]
+    raw = [t for t in takes if t.path.parent.name != "conformed" and problems(probe(t.path, ff), project.config.conform)]
+    if conformed and raw:
+        found.append(f"the edit mixes conformed takes ({', '.join(t.angle for t in conformed)}) with takes that are off "
+                     f"({', '.join(t.angle for t in raw)}): `aivp conform apply` on {', '.join(t.path.name for t in raw)}")
+    return tuple(found)

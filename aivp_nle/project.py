@@ -12,6 +12,7 @@ advanced stage that holds any take (final, then selected, then exploration).
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from dataclasses import dataclass, replace
@@ -22,7 +23,7 @@ from .config import ProjectConfig, dump_config, load_config
 from .errors import ConfigError, EditError, MediaError
 from .files import claim, next_version, scratch_path, write_bytes
 
-__all__ = ["Project", "TakeFile", "add_file", "init_project", "media_files", "open_project"]
+__all__ = ["Project", "TakeFile", "add_file", "init_project", "media_files", "open_project", "use_grain"]
 
 CONFIG_NAME = "aivp.toml"
 GENERATIONS = "03_Generations"
@@ -178,6 +179,24 @@ def init_project(root: Path, config: ProjectConfig | None = None) -> Project:
     config = config or ProjectConfig()
     write_bytes(config_path, dump_config(config).encode("utf-8"))
     return Project(root=root, config=config)
+
+
+def use_grain(project: Project, plate: Path) -> Project:
+    """Name the plate in aivp.toml's [grain] asset, unless one is set already (the user's choice stays).
+    The file is edited line by line, so the user's comments and order are kept."""
+    if project.config.grain.asset:
+        return project
+    relative = plate.absolute().relative_to(project.root).as_posix() if plate.absolute().is_relative_to(project.root) else str(plate.absolute())
+    config_path = project.root / CONFIG_NAME
+    lines = config_path.read_text(encoding="utf-8").splitlines()
+    entry = f"asset = {json.dumps(relative)}"
+    if "[grain]" in (line.strip() for line in lines):
+        at = next(i for i, line in enumerate(lines) if line.strip() == "[grain]")
+        lines.insert(at + 1, entry)
+    else:
+        lines += ["", "[grain]", entry]
+    write_bytes(config_path, ("\n".join(lines) + "\n").encode("utf-8"), replace=True)
+    return open_project(project.root)
 
 
 def open_project(root: Path) -> Project:

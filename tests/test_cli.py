@@ -104,3 +104,9 @@ def test_beatcut_takes_a_pattern_and_a_pinned_grid_on_the_command_line(tmp_path:
     assert result.exit_code == 0, result.output
     cut = next(t for t in load_timeline(out).video_tracks() if meta.role_of(t) == meta.Role.CUT)
     assert [round(c.range_in_parent().start_time.value) for c in cut.find_clips()][1:] == [192]
+
+
+def test_build_warns_when_the_project_has_no_grain_plate(tmp_path: Path, project_with_takes: ProjectMaker) -> None:
+    root = project_with_takes(tmp_path / "mv").root
+    result = CliRunner().invoke(main, ["build", str(root)])
+    assert result.exit_code == 0 and "warning: no grain plate" in result.output and "aivp grain make" in result.output

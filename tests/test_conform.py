@@ -83,6 +83,46 @@ def test_apply_makes_conformed_copies_and_leaves_the_originals_alone(project: Pr
     assert project.latest_takes()[0].path == copy  # the edit uses the conformed copy
 
 
+def _ordinary_ai_take(ff: FFmpeg, path: Path, seconds: float = 2.0) -> Path:
+    """What a generator delivers: the right rate and shape, colour untagged, no timecode, AAC at 44.1 kHz."""
+    return _clip(ff, path, "testsrc2=s=320x180:r=24", "-f", "lavfi", "-i", "sine=r=44100", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                 "-c:a", "aac", "-shortest", seconds=seconds)
+
+
+def _packets(ff: FFmpeg, path: Path) -> list[bytes]:
+    import av
+
+    with av.open(str(path)) as container:
+        return [bytes(p) for p in container.demux(video=0) if p.size]
+
+
+def test_tags_and_timecode_alone_are_fixed_by_a_remux_every_frame_kept(project: Project, ff: FFmpeg) -> None:
+    take = _ordinary_ai_take(ff, _stage(project) / "a_v001.mp4")
+    result = CliRunner().invoke(main, ["conform", "apply", str(take)])
+    assert result.exit_code == 0 and "(remuxed)" in result.output, result.output
+    copy = _stage(project) / "conformed" / "a_v001.mp4"
+    info = probe(copy, ff)
+    assert info.video is not None and info.video.codec == "h264" and info.start_timecode == "01:00:00:00"
+    assert (info.video.color_primaries, info.video.color_transfer, info.video.color_matrix) == ("bt709",) * 3
+    assert info.audio[0].sample_rate == 48000 and json.loads((copy.parent / "a_v001.mp4.json").read_text())["remux"] is True
+    assert len(_packets(ff, copy)) == len(_packets(ff, take)) == 48
+    assert CliRunner().invoke(main, ["conform", "check", str(copy)]).exit_code == 0
+
+
+def test_apply_on_one_file_conforms_only_that_file(project: Project, ff: FFmpeg) -> None:
+    one = _ordinary_ai_take(ff, _stage(project) / "a_v001.mp4")
+    _ordinary_ai_take(ff, _stage(project) / "b_v001.mp4")
+    assert CliRunner().invoke(main, ["conform", "apply", str(one)]).exit_code == 0
+    assert sorted(p.name for p in (_stage(project) / "conformed").iterdir() if p.suffix == ".mp4") == ["a_v001.mp4"]
+
+
+def test_a_clip_that_conforms_is_left_alone(project: Project, ff: FFmpeg, tmp_path: Path) -> None:
+    take = _clip(ff, _stage(project) / "ok_v001.mov", "testsrc2=s=320x180:r=24", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                 "-vf", "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709", "-timecode", "01:00:00:00")
+    result = CliRunner().invoke(main, ["conform", "apply", str(take)])
+    assert "conforms already, left alone" in result.output and not (_stage(project) / "conformed").exists()
+
+
 @pytest.mark.parametrize("transfer", ["smpte2084", "arib-std-b67"])
 def test_hdr_is_tone_mapped_to_rec709(project: Project, ff: FFmpeg, transfer: str) -> None:
     take = _clip(ff, _stage(project) / "hdr_v001.mp4", "testsrc2=s=320x180:r=24", "-pix_fmt", "yuv420p10le", "-c:v", "libx265",

@@ -34,10 +34,18 @@ from ._common import A_PATH, _describe, _Progress, _size, main
 @main.command()
 @click.argument("directory", type=A_PATH)
 @click.option("--fps", type=int, default=24, show_default=True, help="working frame rate: 24 or 30")
-def init(directory: Path, fps: int) -> None:
-    """Make the handbook's project layout and aivp.toml in DIRECTORY (keeps what is there)."""
+@click.option("--no-grain", is_flag=True, help="do not make a grain plate (bring your own: [grain] asset)")
+def init(directory: Path, fps: int, no_grain: bool) -> None:
+    """Make the handbook's project layout, aivp.toml and a film-grain plate in DIRECTORY (keeps what is there)."""
+    from ..grain_plate import project_grain
+    from .grain import report_plate
+
     conform = checked(ConformTarget, {"fps": fps}, "--fps")
     project = init_project(directory, ProjectConfig(conform=conform))
+    if not no_grain and not project.config.grain.asset:
+        click.echo(f"making a {project.config.conform.width}x{project.config.conform.height} film-grain plate...")
+        plate, project = project_grain(project)
+        report_plate(plate, project.config.grain.opacity, project.config.grain.blend)
     click.echo(f"project ready: {project.root}")
     click.echo("  takes go in 03_Generations/v1_exploration (NAME_v001.mp4), the song in 04_Audio; then `aivp build`")
 
@@ -196,6 +204,8 @@ def build(project: Path) -> None:
     """Rebuild 06_Edit/multicam.otio and add a new 06_Edit/beatcut_vNNN.otio from the project's takes."""
     opened = open_project(project)
     result = build_project(opened)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     _warn_order([t.path for t in opened.latest_takes()], opened.config.conform.fps)
     _lipsync(result.lipsync)
     click.echo(f"wrote {result.multicam}")

@@ -10,7 +10,7 @@ import click
 from ..beats.analysis import BeatOptions, analyse
 from ..chunks import chunk_reference, manifest_path
 from ..config import ConformTarget
-from ..conform import ConformOptions, conform_clip, problems
+from ..conform import ConformOptions, conform_clip, picture_off, problems
 from ..ffmpeg import locate
 from ..probe import probe
 from ..project import STAGES, VIDEO_SUFFIXES, media_files, open_project
@@ -78,22 +78,45 @@ def conform_check(paths: tuple[Path, ...], as_json: bool) -> None:
         raise click.exceptions.Exit(1)
 
 
+def _project_of(clip: Path) -> Path:
+    """The project a clip lies in (the nearest folder above it with an aivp.toml), else here."""
+    return next((folder for folder in clip.absolute().parents if (folder / "aivp.toml").is_file()), Path("."))
+
+
 @conform.command("apply")
-@click.argument("project", type=A_PATH, default=Path("."))
+@click.argument("paths", nargs=-1, type=A_PATH)
 @click.option("--codec", type=click.Choice(["prores", "dnxhr"]), default="prores", show_default=True, help="the edit intermediate")
+@click.option("--intermediate", is_flag=True, help="re-encode into the intermediate even when a remux would do")
 @click.option("--interpolate", is_flag=True, help="change the rate by motion interpolation instead of dropping/repeating frames")
 @click.option("--scale", is_flag=True, help="also scale (fit, padded) to the working size")
 @click.option("--proxy", is_flag=True, help="write half-size H.264 proxies instead (in proxies/)")
-def conform_apply(project: Path, codec: str, interpolate: bool, scale: bool, proxy: bool) -> None:
-    """Conformed copies of the takes the edit uses, beside them in conformed/ (the originals are only read)."""
-    opened = open_project(project)
-    options = ConformOptions(codec="prores" if codec == "prores" else "dnxhr", interpolate=interpolate, scale=scale, proxy=proxy)
-    for take in opened.latest_takes(conformed=False):
-        with _Progress(f"conforming {take.path.name}") as advance:
-            written = conform_clip(take.path, opened.config.conform, options, on_progress=advance)
+def conform_apply(paths: tuple[Path, ...], codec: str, intermediate: bool, interpolate: bool, scale: bool, proxy: bool) -> None:
+    """Conformed copies beside the clips in conformed/ (the originals are only read), changing only what is off:
+    colour tags, timecode and audio rate alone are a remux (seconds, every frame kept); rate, HDR or size
+    re-encode into the intermediate. PATHS: a project (default: here; the takes the edit uses) or clips
+    (against the project they lie in, else the handbook's defaults). Clips that already conform are left alone."""
+    files = [p for p in paths if not p.is_dir()]
+    project_dir = paths[0] if len(paths) == 1 and paths[0].is_dir() else _project_of(files[0]) if files else Path(".")
+    opened = open_project(project_dir) if not files or (project_dir / "aivp.toml").is_file() else None
+    target = opened.config.conform if opened else ConformTarget()
+    if opened and not files:
+        files = [t.path for t in opened.latest_takes(conformed=False)]
+    clips = files
+    options = ConformOptions(
+        codec="prores" if codec == "prores" else "dnxhr", interpolate=interpolate, scale=scale, proxy=proxy, intermediate=intermediate,
+    )
+    ff = locate()
+    for clip in clips:
+        info = probe(clip, ff)
+        if not problems(info, target) and not (proxy or scale or intermediate):
+            click.echo(f"{clip.name}: conforms already, left alone")
+            continue
+        how = "re-encoding" if picture_off(info, target, options) else "remuxing"
+        with _Progress(f"{how} {clip.name}") as advance:
+            written = conform_clip(clip, target, options, ff, on_progress=advance)
         if not options.proxy:
-            mark(take.path, "conformed", f"{opened.config.conform.fps} fps, {opened.config.conform.color}")
-        click.echo(f"wrote {written}")
+            mark(clip, "conformed", f"{target.fps} fps, {target.color}")
+        click.echo(f"wrote {written} ({how[:-3]}ed)")
 
 
 @main.command()

@@ -313,6 +313,8 @@ class Watcher:
             self.say(f"edit not rebuilt: {error}")
             return
         self.say(f"rebuilt {result.multicam.name} and {result.beatcut.name}")
+        for warning in result.warnings:
+            self.say(f"warning: {warning}")
         for name in self.settings.export:
             try:
                 target = export_path(result.beatcut, name)

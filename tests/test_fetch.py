@@ -58,6 +58,15 @@ def test_503_with_retry_after_is_honoured_then_the_file_comes(client: httpx.Clie
     assert waits == [1.0, 1.0] and done.sha256 == sha(DATA)
 
 
+def test_every_retry_says_what_failed_and_how_long_it_waits(client: httpx.Client, tmp_path: Path) -> None:
+    said: list[str] = []
+    with running() as server:
+        server.routes["/busy.mp4"] = Route(data=DATA, busy_first=2)
+        download(client, server.url("/busy.mp4"), tmp_path / "busy.mp4", _policy(), sleep=lambda _: None, on_retry=said.append)
+    assert len(said) == 2 and all("503" in line and "trying again in 1 s" in line for line in said), said
+    assert "try 2 of 8" in said[0] and "try 3 of 8" in said[1]
+
+
 def test_a_server_ignoring_range_restarts_the_file_cleanly(client: httpx.Client, tmp_path: Path) -> None:
     with running() as server:
         server.routes["/norange.mp4"] = Route(data=DATA, cut_first=1, ignore_range=True)

@@ -76,6 +76,17 @@ def test_an_otioz_import_relinks_every_clip_to_the_unpacked_media(urlish: Projec
     assert paths and all(p.is_file() and p.is_relative_to(tmp_path / "elsewhere") for p in paths)
 
 
+def test_an_otioz_export_says_how_much_it_packs_before_it_starts(urlish: Project, urlish_edit: otio.schema.Timeline, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from aivp_nle.cli import main
+
+    edit = save_timeline(urlish_edit, urlish.edit_dir / "packed.otio", replace=True)
+    result = CliRunner().invoke(main, ["export", str(edit), "-o", str(tmp_path / "packed.otioz")])
+    assert result.exit_code == 0, result.output
+    assert "packing" in result.stderr and "media file(s)" in result.stderr and "GB, into packed.otioz" in result.stderr
+
+
 def test_an_otioz_export_refuses_media_outside_the_project_and_says_which(
     urlish: Project, urlish_edit: otio.schema.Timeline, tmp_path: Path,
 ) -> None:

@@ -34,7 +34,7 @@ def project(tmp_path_factory: pytest.TempPathFactory, project_with_takes: Projec
 @pytest.fixture(scope="module")
 def report(project: Path) -> tuple[Path, str]:
     result = CliRunner().invoke(main, ["qc", "--project", str(project)])
-    return project / "06_Edit" / "qc" / "index.html", result.output
+    return project / "06_Edit" / "qc" / "index.html", result.stdout
 
 
 def test_qc_of_a_take_prints_each_finding_with_its_timecode_and_fails(tmp_path: Path, ff: FFmpeg) -> None:
@@ -47,6 +47,17 @@ def test_qc_json_is_the_findings_for_machines(tmp_path: Path, ff: FFmpeg) -> Non
     result = CliRunner().invoke(main, ["qc", "--json", str(make_take(tmp_path, "loops_every_3s", ff))])
     (data,) = json.loads(result.stdout)
     assert [(f["check"], f["start"]) for f in data["findings"]] == [("loop", "01:00:03:00")]
+
+
+def test_qc_of_a_project_says_which_take_it_is_measuring(project: Path) -> None:
+    result = CliRunner().invoke(main, ["qc", "--project", str(project)])
+    progress = [line for line in result.stderr.splitlines() if line.startswith("qc ")]
+    assert progress[0].startswith("qc 1/4: ") and progress[-1].startswith("qc 4/4: ")
+
+
+def test_report_without_a_folder_writes_it_where_the_readme_says(project: Path) -> None:
+    result = CliRunner().invoke(main, ["qc", str(project), "--project", "--report"])
+    assert result.exit_code in (0, 1) and f"report: {project / '06_Edit' / 'qc' / 'index.html'}" in result.output
 
 
 def test_qc_of_a_project_tables_every_take_and_the_newest_edit(report: tuple[Path, str]) -> None:

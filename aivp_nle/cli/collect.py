@@ -118,7 +118,7 @@ def fetch_get(urls: tuple[str, ...], to: Path | None, sha256: str | None, expect
             bar = _Bytes(f"{service} {task}")
             try:
                 fetched = fetch_task(client, chosen, task, api_key(chosen), inbox, kind=kind, policy=download_policy(chosen),
-                                     timeout=wait, on_progress=bar)
+                                     timeout=wait, on_progress=bar, on_retry=_said)
             finally:
                 bar.close()
             for path in (*fetched.files, *fetched.already_there):
@@ -134,10 +134,14 @@ def fetch_get(urls: tuple[str, ...], to: Path | None, sha256: str | None, expect
             bar = _Bytes(url.split("?", 1)[0][-40:])
             try:
                 done = download(client, url, destination, DownloadPolicy(insecure_hosts=insecure_hosts()), sha256=sha256,
-                                metadata=metadata, on_progress=bar)
+                                metadata=metadata, on_progress=bar, on_retry=_said)
             finally:
                 bar.close()
             click.echo(f"fetched {done.path} ({done.size} bytes, sha256 {done.sha256[:12]}…)")
+
+
+def _said(line: str) -> None:
+    click.echo(line, err=True)
 
 
 @fetch.command("jobs")

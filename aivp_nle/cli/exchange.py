@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..edit.clips import media_path
 from ..errors import AivpError
 from ..interchange import FORMATS, export_edit, import_edit
 from ..project import open_project
@@ -26,6 +27,10 @@ from ._common import A_PATH, main
 def export_command(edit: Path, to: str | None, output: Path, per_track: bool, force: bool) -> None:
     """Write an edit for another editor: otio, otioz, resolve, fcpxml, fcp7, edl, aaf, mlt, kdenlive."""
     timeline = load_timeline(edit)
+    if to == "otioz" or (to is None and output.suffix.lower() == ".otioz"):
+        media = {media_path(clip, edit.absolute().parent) for clip in timeline.find_clips()}
+        size = sum(p.stat().st_size for p in media if p.is_file())
+        click.echo(f"packing {len(media)} media file(s), {size / 1e9:.2f} GB, into {output.name} (a copy of each: this takes a while)", err=True)
     for written in export_edit(timeline, output, to, media_root=edit.absolute().parent, replace=force, per_track=per_track):
         click.echo(f"wrote {written}")
 

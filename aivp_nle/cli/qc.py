@@ -16,6 +16,8 @@ from ..qc import QcReport, import_checklist, qc_file, qc_project, read_checklist
 from ..qc.checklist import CHECKLIST, FILE_NAME
 from ._common import A_PATH, main
 
+DEFAULT_REPORT = Path(".aivp-default-report")  # `--report` given without a folder
+
 
 def _enclosing_project(path: Path) -> Project | None:
     """The project a file lives in, so a take is judged against that project's target."""
@@ -47,7 +49,8 @@ def _table(reports: list[QcReport]) -> None:
 @click.argument("target", type=A_PATH, default=Path("."))
 @click.option("--project", "whole_project", is_flag=True, help="TARGET is a project: every take and the newest edit")
 @click.option("--json", "as_json", is_flag=True, help="the findings as JSON")
-@click.option("--report", "report_dir", type=A_PATH, help="write the HTML report here (--project: default 06_Edit/qc)")
+@click.option("--report", "report_dir", type=A_PATH, is_flag=False, flag_value=DEFAULT_REPORT,
+              help="write the HTML report (here, or in DIR: `--report DIR`); --project always writes it, in 06_Edit/qc by default")
 @click.option("--checklist", type=A_PATH, help="with --project: put a checklist.json the report saved into the project")
 def qc(target: Path, whole_project: bool, as_json: bool, report_dir: Path | None, checklist: Path | None) -> None:
     """Measure a take or an .otio edit against the handbook's QC checklist.
@@ -83,8 +86,8 @@ def _measure(target: Path, whole_project: bool, as_json: bool, report_dir: Path 
         qc_dir = project.edit_dir / "qc"
         if checklist:
             click.echo(f"checklist saved in {import_checklist(checklist, qc_dir)}", err=as_json)
-        reports = qc_project(project, ff)
-        report_dir = report_dir or qc_dir
+        reports = qc_project(project, ff, on_take=lambda path, number, count: click.echo(f"qc {number}/{count}: {path.name}", err=True))
+        report_dir = qc_dir if report_dir in (None, DEFAULT_REPORT) else report_dir
         title = project.root.name
     else:
         if target.is_dir():
@@ -96,6 +99,8 @@ def _measure(target: Path, whole_project: bool, as_json: bool, report_dir: Path 
         cut = project.config.cut if project else CutSettings()
         reports = [qc_file(target, conform, cut, ff)]
         title = target.name
+        if report_dir == DEFAULT_REPORT:
+            report_dir = (project.edit_dir if project else target.absolute().parent) / "qc"
     if report_dir is not None:
         saved = read_checklist((project.edit_dir / "qc" if project else report_dir) / FILE_NAME)
         page = write_report(reports, report_dir, saved, title, ff)

@@ -114,6 +114,7 @@ def download(
     sha256: str | None = None,
     metadata: Mapping[str, object] | None = None,
     on_progress: Callable[[int, int | None], None] | None = None,
+    on_retry: Callable[[str], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Downloaded:
     """Download `url` to `destination` (a new name, never overwritten), with its metadata beside it
@@ -123,7 +124,7 @@ def download(
     try:
         received, attempts = _with_retries(
             lambda: _one_attempt(client, url, temporary, policy, dict(headers or {}), state, on_progress),
-            url, policy, state, sleep,
+            url, policy, state, sleep, on_retry or (lambda line: None),
         )
         size = temporary.stat().st_size
         if received.total is not None and size != received.total:
@@ -172,8 +173,10 @@ class _Retry(Exception):
 
 def _with_retries(
     attempt: Callable[[], _Received], url: str, policy: DownloadPolicy, state: _State, sleep: Callable[[float], None],
+    say: Callable[[str], None],
 ) -> tuple[_Received, int]:
-    """Attempts until one completes, waiting longer each time (or as the server asks), within the deadline."""
+    """Attempts until one completes, waiting longer each time (or as the server asks), within the
+    deadline; each wait is said (what failed, how long, which try), so a long retry is never silent."""
     wait = policy.backoff
     for tries in range(1, policy.attempts + 1):
         try:
@@ -184,6 +187,8 @@ def _with_retries(
             pause = min(policy.backoff_cap, retry.after if retry.after is not None else wait)
             if time.monotonic() - state.started + pause > policy.deadline:
                 raise DownloadError(f"{url}: not done within the {policy.deadline:g} s deadline ({retry.reason})") from None
+            say(f"{url}: {retry.reason}; trying again in {pause:g} s (try {tries + 1} of {policy.attempts}, "
+                f"giving up {policy.deadline:g} s after the start)")
             sleep(pause)
             wait = min(policy.backoff_cap, wait * 2)
     raise DownloadError(f"{url}: no attempt allowed (attempts = {policy.attempts})")

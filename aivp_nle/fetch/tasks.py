@@ -57,6 +57,7 @@ def fetch_task(
     client: httpx.Client, service: Service, task: str, key: str, inbox: Path, *, kind: str = "",
     policy: DownloadPolicy | None = None, interval: float = 10.0, timeout: float = 600.0,
     sleep: Callable[[float], None] = time.sleep, on_progress: Callable[[int, int | None], None] | None = None,
+    on_retry: Callable[[str], None] | None = None,
 ) -> FetchedTask:
     """Wait for a task and download its outputs into `inbox` as SERVICE_TASK_N.ext (+ .json metadata)."""
     state = wait_for(client, service, task, key, kind, interval, timeout, sleep)
@@ -78,5 +79,6 @@ def fetch_task(
         if state.metadata.get("duration"):
             metadata["expected_duration"] = state.metadata["duration"]
         headers = service.headers(key) if service.key_on_download else {}
-        files.append(download(client, url, destination, policy, headers=headers, metadata=metadata, sleep=sleep, on_progress=on_progress).path)
+        files.append(download(client, url, destination, policy, headers=headers, metadata=metadata, sleep=sleep, on_progress=on_progress,
+                              on_retry=on_retry).path)
     return FetchedTask(service.name, task, tuple(files), tuple(there))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import TypeAdapter
@@ -43,9 +43,18 @@ def project_takes(project: Project) -> list[Path]:
     return takes
 
 
-def qc_project(project: Project, ff: FFmpeg | None = None) -> list[QcReport]:
+def qc_project(
+    project: Project, ff: FFmpeg | None = None, *, on_take: Callable[[Path, int, int], None] | None = None,
+) -> list[QcReport]:
+    """Every take, then the newest edit; `on_take(path, number, count)` before each take, since a
+    project's QC takes minutes and should say where it is."""
     ff = ff or locate()
-    reports = [qc_take(path, project.config.conform, ff) for path in project_takes(project)]
+    takes = project_takes(project)
+    reports = []
+    for number, path in enumerate(takes, 1):
+        if on_take:
+            on_take(path, number, len(takes))
+        reports.append(qc_take(path, project.config.conform, ff))
     edit = project.newest_edit()
     if edit is not None:
         reports.append(qc_edit(load_timeline(edit), edit, project.config.cut))

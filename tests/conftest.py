@@ -151,3 +151,4 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.get_closest_marker("real_editors"):
             item.add_marker(pytest.mark.slow)
+

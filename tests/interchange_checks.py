@@ -19,6 +19,7 @@ from aivp_nle.interchange import import_edit
 
 from .conftest import angle_on_screen, frame_code, read_frames
 from .real_editors import Opened, program_version
+from .timeouts import work_timeout
 
 COLUMNS = ("video tracks", "audio tracks", "markers", "start TC", "grain blend / opacity", "cuts frame-exact", "checked in")
 DTD = Path(__file__).resolve().parents[2] / "shared" / "data" / "dtd" / "FCPXMLv1_10.dtd"
@@ -166,7 +167,7 @@ def play_in_melt(path: Path, out: Path, ff: FFmpeg, frames: int | None = None) -
     command = ["melt", "-quiet", str(path), *([f"out={frames - 1}"] if frames else []), "-consumer", f"avformat:{out}",
                "real_time=0", "vcodec=libx264", "preset=ultrafast", "crf=12", "acodec=aac", "ar=48000"]
     for attempt in (1, 2):
-        subprocess.run(command, check=True, capture_output=True, timeout=600)
+        subprocess.run(command, check=True, capture_output=True, timeout=work_timeout((frames or 24 * 600) / 24))
         try:
             return [(angle_on_screen(f), frame_code(f)) for f in read_frames(ff, out)], out
         except ToolFailedError:

@@ -50,3 +50,4 @@ def test_a_layer_never_imports_one_above_it(floor: str) -> None:
         for path in files for name in _imported(path) if name.split(".")[0] in FLOORS[floor]
     }
     assert not wrong
+

@@ -36,6 +36,7 @@ from tests.interchange_checks import DTD
 from tests.lipsync_media import PHRASES, make_lipsync_take, make_stems
 
 from .conftest import ProjectMaker
+from .timeouts import work_timeout
 
 RATE = 24
 SINGERS = ("yellow-lipsync", "magenta-lipsync")
@@ -159,7 +160,7 @@ def test_melt_plays_the_exported_mlt_at_the_same_levels(stems_played: Project, s
     (exported,) = export_edit(load_timeline(edit), tmp_path / "edit.mlt", media_root=edit.parent)
     heard = tmp_path / "melt.wav"
     subprocess.run(["melt", "-quiet", str(exported), "-consumer", f"avformat:{heard}", "real_time=0", "vn=1", "ac=1", "ar=8000"],
-                   check=True, capture_output=True, timeout=120)
+                   check=True, capture_output=True, timeout=work_timeout(load_timeline(edit).duration().to_seconds()))
     assert _level(heard, SUNG, ff) / _level(stems["vocals"], SUNG, ff) == pytest.approx(0.5, rel=0.05)
     assert _level(heard, GAP, ff) < 0.002
 

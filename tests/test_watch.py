@@ -31,6 +31,7 @@ from aivp_nle.ingest.status import project_status
 from aivp_nle.ingest.watcher import Watcher, ledger_path
 from aivp_nle.project import Project, init_project, open_project
 
+from .timeouts import work_timeout
 from .watch_helpers import inbox, one_second_clip, takes, variant, wait_for, watch_project, watching, write_in_sessions, write_slowly
 
 
@@ -297,7 +298,7 @@ def test_kill_9_at_random_moments_never_loses_duplicates_or_half_writes_a_take(p
         process.wait()
         for take in takes(project):  # no partial file under a final name, ever
             assert hashlib.sha256(take.read_bytes()).hexdigest() in digests(sources)
-    done = subprocess.run(_watch_command(project), capture_output=True, text=True, timeout=300)
+    done = subprocess.run(_watch_command(project), capture_output=True, text=True, timeout=work_timeout(len(sources), seconds_per_second=1.0))
     assert done.returncode == 0, done.stderr
     assert digests(takes(project)) == digests(sources)  # every file exactly once
     assert _ledger_takes(project) == takes(project)  # the ledger matches the disk

@@ -21,7 +21,7 @@ from aivp_nle.project import Project, add_file, open_project
 from aivp_nle.resolve import bridge
 from aivp_nle.resolve.install import install_scripts, scripts_folder
 from aivp_nle.resolve.plan import ACTIONS, AudioLevel, ResolvePlan
-from aivp_nle.resolve.planner import plan_for_project, write_plan
+from aivp_nle.resolve.planner import plan_for_project, project_key, select_project, write_plan
 
 from . import fake_resolve as fakes
 from .conftest import ProjectMaker
@@ -73,6 +73,15 @@ def _run_python(plan_dict: dict[str, Any], actions: tuple[str, ...] = tuple(ACTI
     studio = studio or fakes.Studio()
     resolve = fakes.FakeResolve(studio)
     return bridge.run_plan(resolve, plan_dict, actions), studio, resolve  # type: ignore[arg-type]
+
+
+def _applying(calls: list[tuple[str, str, tuple[Any, ...]]]) -> list[tuple[str, str, tuple[Any, ...]]]:
+    """The calls from the plan's first step on (an entry first asks which Resolve project is open, to choose the plan)."""
+    asking = ["GetProjectManager", "GetCurrentProject", "GetName"]
+    start = 0
+    while start < len(asking) and start < len(calls) and calls[start][1] == asking[start]:
+        start += 1
+    return calls[start:]
 
 
 def _normal(calls: list[tuple[str, str, tuple[Any, ...]]]) -> list[tuple[str, str, str]]:
@@ -160,14 +169,14 @@ def test_the_plan_puts_media_in_bins_named_after_the_project_layout(plan: Resolv
     assert step.disabled_video == [1, 2, 3] and step.timeline_name == "beatcut_v001"
 
 
-def test_the_plan_reads_the_same_in_lua_as_in_json(plan: ResolvePlan, home: Path) -> None:
+def test_the_plan_reads_the_same_in_lua_as_in_json(plan: ResolvePlan, home: Path, project: Project) -> None:
     if LUA is None:
         pytest.skip("no Lua interpreter")
     script = (
         "local function dump(v) if type(v) == 'table' then local keys = {} for k in pairs(v) do table.insert(keys, k) end "
         "table.sort(keys, function(a, b) return tostring(a) < tostring(b) end) local out = {} for _, k in ipairs(keys) do "
         "table.insert(out, tostring(k) .. '=' .. dump(v[k])) end return '{' .. table.concat(out, ',') .. '}' end return tostring(v) end "
-        f"io.write(dump(dofile('{home}/.aivp/resolve/plan.lua')))"
+        f"io.write(dump(dofile('{home}/.aivp/resolve/projects/{project_key(project)}/plan.lua')))"
     )
     lua = subprocess.run([LUA, "-e", script], capture_output=True, text=True, check=True).stdout
 
@@ -224,10 +233,10 @@ def test_the_lua_executor_makes_the_same_calls_as_the_python_bridge(plan_dict: d
     python_report, python_studio, _ = _run_python(plan_dict)
     lua_studio = fakes.Studio()
     printed, lua_report = run_lua(fakes.FakeResolve(lua_studio), home / ".aivp" / "resolve", list(ACTIONS))
-    assert _normal(lua_studio.calls) == _normal(python_studio.calls)
+    assert _normal(_applying(lua_studio.calls)) == _normal(python_studio.calls)
     assert len(lua_studio.calls) > 100
     assert lua_report["problems"] == [] and len(lua_report["done"]) == len(python_report.done)
-    assert printed[0].splitlines()[0] == "aivp: done, every step verified"
+    assert printed[-1].splitlines()[0] == "aivp: done, every step verified"
 
 
 # Answers we can do without: names only shown in messages, a folder choice ImportMedia is checked for
@@ -265,7 +274,7 @@ def test_the_lua_executor_reports_the_same_silent_failures(plan_dict: dict[str, 
         python_report, _, _ = _run_python(plan_dict, studio=python_studio)
         _, lua_report = run_lua(fakes.FakeResolve(lua_studio), home / ".aivp" / "resolve", list(ACTIONS))
         assert len(lua_report["problems"]) == len(python_report.problems) > 0, method
-        assert _normal(lua_studio.calls) == _normal(python_studio.calls), method
+        assert _normal(_applying(lua_studio.calls)) == _normal(python_studio.calls), method
 
 
 # --- editions: when Resolve will not run the script ----------------------------------------------
@@ -364,6 +373,63 @@ def test_the_lua_executor_mutes_and_shows_levels_the_same_way(stems_project: Pro
     write_plan(plan, stems_project)
     _, python_studio, _ = _run_python(plan.model_dump(mode="json"))
     lua_studio = fakes.Studio()
-    _, lua_report = run_lua(fakes.FakeResolve(lua_studio), home / ".aivp" / "resolve", list(ACTIONS))
-    assert _normal(lua_studio.calls) == _normal(python_studio.calls)
+    opened = fakes.FakeResolve(lua_studio, fakes.FakeProject(lua_studio, stems_project.root.name))  # the plan chosen by its name
+    _, lua_report = run_lua(opened, home / ".aivp" / "resolve", list(ACTIONS))
+    assert _normal(_applying(lua_studio.calls)) == _normal(python_studio.calls)
     assert lua_report["problems"] == [] and LEVEL_SHOWN in lua_report["done"]
+
+
+# --- one plan per project ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def second(project: Project, project_with_takes: ProjectMaker, tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """Another planned project beside the first: the entries must apply the right one."""
+    other = project_with_takes(tmp_path_factory.mktemp("other") / "Second Song")
+    build_project(other)
+    write_plan(plan_for_project(other), other)
+    return other
+
+
+def _opened_as(name: str) -> fakes.FakeResolve:
+    studio = fakes.Studio()
+    resolve = fakes.FakeResolve(studio)
+    resolve.GetProjectManager().GetCurrentProject()._name = name  # noqa: SLF001 - the fake's open project
+    return resolve
+
+
+def test_each_project_keeps_its_own_plan(plan: ResolvePlan, project: Project, second: Project, home: Path) -> None:
+    plans = home / ".aivp" / "resolve" / "projects"
+    assert (plans / project_key(project) / "plan.json").is_file() and (plans / project_key(second) / "plan.json").is_file()
+
+
+def test_the_python_entry_applies_the_plan_named_like_the_open_resolve_project(
+    plan: ResolvePlan, project: Project, second: Project, capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in (project.root.name, second.root.name):
+        report = bridge.main(["import"], namespace={"resolve": _opened_as(name)})
+        out = capsys.readouterr().out
+        assert report is not None and f"applying the plan of {name} (named like the open Resolve project" in out
+
+
+def test_an_open_project_named_like_none_is_refused_with_the_choices(
+    plan: ResolvePlan, project: Project, second: Project, home: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    index = home / ".aivp" / "resolve" / "projects" / "index.json"
+    saved = index.read_bytes()
+    data = json.loads(saved)
+    index.write_text(json.dumps({**data, "selected": None}))
+    try:
+        assert bridge.main(["import"], namespace={"resolve": _opened_as("Untitled Project")}) is None
+        out = capsys.readouterr().out
+        assert "named like none of the planned projects" in out and project.root.name in out and second.root.name in out
+        select_project(second)
+        assert bridge.main(["import"], namespace={"resolve": _opened_as("Untitled Project")}) is not None
+        assert f"applying the plan of {second.root.name} (chosen with `aivp resolve select`)" in capsys.readouterr().out
+    finally:
+        index.write_bytes(saved)
+
+
+@pytest.mark.skipif(LUA is None, reason="no Lua interpreter")
+def test_the_lua_entry_chooses_the_same_plan(plan: ResolvePlan, project: Project, second: Project, home: Path) -> None:
+    printed, report = run_lua(_opened_as(second.root.name), home / ".aivp" / "resolve", ["import"])
+    assert report and any(f"applying the plan of {second.root.name} (named like the open Resolve project" in line for line in printed)

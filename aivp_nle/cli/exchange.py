@@ -13,7 +13,7 @@ from ..project import open_project
 from ..resolve.bridge import connect, run_plan
 from ..resolve.install import install_scripts, scripts_folder
 from ..resolve.plan import ACTIONS
-from ..resolve.planner import plan_for_project, write_plan
+from ..resolve.planner import plan_for_project, select_project, write_plan
 from ..timelines import load_timeline, save_timeline
 from ._common import A_PATH, main
 
@@ -60,7 +60,17 @@ def resolve_plan(project: Path) -> None:
     plan = plan_for_project(opened)
     for written in write_plan(plan, opened):
         click.echo(f"wrote {written}")
-    click.echo(f"\nIn Resolve: Workspace > Scripts > aivp Apply Edit. Without scripting: {plan.manual_import}")
+    click.echo(f"\nIn Resolve, in a project named {opened.root.name!r} (or after `aivp resolve select {opened.root}`): "
+               f"Workspace > Scripts > aivp Apply Edit. Without scripting: {plan.manual_import}")
+
+
+@resolve.command("select")
+@click.argument("project", type=A_PATH, default=Path("."))
+def resolve_select(project: Path) -> None:
+    """Make PROJECT's plan the one the Resolve entries apply when the open Resolve project is named like none."""
+    opened = open_project(project)
+    select_project(opened)
+    click.echo(f"the Resolve entries apply {opened.root.name}'s plan unless the open Resolve project is named like another planned project")
 
 
 @resolve.command("push")

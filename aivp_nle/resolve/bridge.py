@@ -30,7 +30,7 @@ if TYPE_CHECKING:
         TrackType,
     )
 
-__all__ = ["Bridge", "Report", "connect", "edition", "main", "run_plan"]
+__all__ = ["Bridge", "Report", "choose_plan", "connect", "current_project_name", "edition", "main", "run_plan"]
 
 SCRIPT_LIB = {
     "darwin": "/Applications/DaVinci Resolve/DaVinci Resolve.app/Contents/Libraries/Fusion/fusionscript.so",
@@ -326,17 +326,44 @@ def plan_folder() -> Path:
     return Path(base or os.path.expanduser("~")) / (".aivp" if sys.platform != "win32" else "aivp") / "resolve"
 
 
+def choose_plan(current: str | None, plans: Path | None = None) -> tuple[Path | None, str]:
+    """Which project's plan an in-app entry applies: the one named like the open Resolve project,
+    else the one `aivp resolve select` chose, else the only one; (None, what to do) otherwise."""
+    plans = plans or plan_folder() / "projects"
+    try:
+        index = json.loads((plans / "index.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, f"no plan in {plans}. Run `aivp resolve plan PROJECT` first."
+    projects = index.get("projects") or []
+    named = [p for p in projects if current and p.get("name", "").casefold() == current.casefold()]
+    chosen = [p for p in projects if p.get("key") == index.get("selected")]
+    for found, why in ((named, f"named like the open Resolve project {current!r}"), (chosen, "chosen with `aivp resolve select`"),
+                       (projects if len(projects) == 1 else [], "the only project planned")):
+        if found:
+            return plans / found[-1]["key"] / "plan.json", f"{found[-1].get('name')} ({why})"
+    listed = ", ".join(sorted(p.get("name", "?") for p in projects)) or "none"
+    return None, (f"the open Resolve project {current!r} is named like none of the planned projects ({listed}). Name it like "
+                  "one of them, or run `aivp resolve select PROJECT`.")
+
+
+def current_project_name(resolve: Resolve | None) -> str | None:
+    manager = resolve.GetProjectManager() if resolve is not None else None
+    project = manager.GetCurrentProject() if manager is not None else None
+    return project.GetName() if project is not None else None
+
+
 def main(actions: list[str], namespace: dict[str, Any] | None = None) -> Report | None:
-    """What a Workspace > Scripts entry runs: load the newest plan, connect, apply, print the report."""
-    path = plan_folder() / "plan.json"
-    if not path.is_file():
-        print(f"aivp: no plan at {path}. Run `aivp resolve plan PROJECT` first.")
+    """What a Workspace > Scripts entry runs: choose this project's plan, connect, apply, print the report."""
+    resolve = connect(namespace)
+    path, why = choose_plan(current_project_name(resolve))
+    if path is None or not path.is_file():
+        print(f"aivp: {why}" if path is None else f"aivp: no plan at {path}. Run `aivp resolve plan PROJECT` again.")
         return None
     plan = json.loads(path.read_text(encoding="utf-8"))
-    resolve = connect(namespace)
     if resolve is None:
         print(f"aivp: this Resolve does not run scripts here. {plan['manual_import']}")
         return None
+    print(f"aivp: applying the plan of {why}")
     report = run_plan(resolve, plan, actions)
     print(report.text())
     return report

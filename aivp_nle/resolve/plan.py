@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "PlanIndex", "PlannedProject",
     "ACTIONS", "AudioLevel", "BinMedia", "ConformStep", "GrainSpec", "ImportStep", "MarkerSpec", "MarkersStep",
     "RenderJobSpec", "RendersStep", "ResolvePlan", "to_lua",
 ]
@@ -125,6 +126,22 @@ def _lua(value: Any, indent: str) -> str:
     return "{\n" + "\n".join(items) + f"\n{indent}}}" if items else "{}"
 
 
-def to_lua(plan: ResolvePlan) -> str:
-    """The plan as a Lua chunk returning one table (Lua lists are 1-based tables, dicts keyed tables)."""
+def to_lua(plan: ResolvePlan | PlanIndex) -> str:
+    """The plan (or the index of plans) as a Lua chunk returning one table (Lua lists are 1-based tables, dicts keyed tables)."""
     return "-- aivp-nle Resolve plan; written by aivp, read by executor.lua\nreturn " + _lua(plan.model_dump(mode="json"), "") + "\n"
+
+
+class PlannedProject(BaseModel):
+    """One project with a plan waiting in the user's plan folder (projects/KEY/plan.json and .lua)."""
+
+    key: str  # the folder under projects/: the project's name and a digest of where it lives
+    name: str  # the project folder's name, matched against the open Resolve project's name
+    root: str
+    planned_at: str
+
+
+class PlanIndex(BaseModel):
+    """Every planned project, and the one `aivp resolve select` chose for when no name matches."""
+
+    projects: list[PlannedProject] = []
+    selected: str | None = None

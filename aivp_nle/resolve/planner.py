@@ -6,6 +6,9 @@ executors inside Resolve only perform and verify.
 
 from __future__ import annotations
 
+import hashlib
+import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import opentimelineio as otio
@@ -28,13 +31,15 @@ from .plan import (
     ImportStep,
     MarkerSpec,
     MarkersStep,
+    PlanIndex,
+    PlannedProject,
     RenderJobSpec,
     RendersStep,
     ResolvePlan,
     to_lua,
 )
 
-__all__ = ["PlanFiles", "newest_edit", "plan_for_project", "write_plan"]
+__all__ = ["PlanFiles", "newest_edit", "plan_for_project", "project_key", "read_index", "select_project", "write_plan"]
 
 # OTIO's marker colours as Resolve names them (Resolve refuses "Orange").
 MARKER_COLORS = {
@@ -141,12 +146,50 @@ def plan_for_project(project: Project, edit: Path | None = None, ff: FFmpeg | No
 PlanFiles = tuple[Path, ...]
 
 
+def project_key(project: Project) -> str:
+    """The project's folder in the user's plans: its name (readable) and a digest of its place (two
+    projects both called "mv" never share one)."""
+    name = re.sub(r"[^A-Za-z0-9-]+", "-", project.root.name).strip("-")[:48] or "project"
+    return f"{name}-{hashlib.sha256(str(project.root).encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"
+
+
 def write_plan(plan: ResolvePlan, project: Project, user_folder: Path | None = None) -> PlanFiles:
-    """The plan beside the edit and, as the newest plan, where the in-app scripts look for it."""
+    """The plan beside the edit and in the user's plan folder under the project's own key, listed in
+    the index the in-app scripts choose from (one plan per project, never one per user)."""
     json_text = plan.model_dump_json(indent=2).encode("utf-8")
     lua_text = to_lua(plan).encode("utf-8")
+    plans = (user_folder or plan_folder()) / "projects"
+    key = project_key(project)
     written = []
-    for folder in (project.edit_dir / "resolve", user_folder or plan_folder()):
+    for folder in (project.edit_dir / "resolve", plans / key):
         written.append(write_bytes(folder / "plan.json", json_text, replace=True))
         written.append(write_bytes(folder / "plan.lua", lua_text, replace=True))
-    return tuple(written)
+    index = read_index(plans)
+    entry = PlannedProject(key=key, name=project.root.name, root=str(project.root), planned_at=datetime.now(UTC).isoformat(timespec="seconds"))
+    index = index.model_copy(update={"projects": [*(p for p in index.projects if p.key != key), entry]})
+    return (*written, *write_index(index, plans))
+
+
+def read_index(plans: Path) -> PlanIndex:
+    """The index of planned projects (empty when there is none yet or it cannot be read)."""
+    try:
+        return PlanIndex.model_validate_json((plans / "index.json").read_bytes())
+    except (OSError, ValueError):
+        return PlanIndex()
+
+
+def write_index(index: PlanIndex, plans: Path) -> tuple[Path, Path]:
+    return (write_bytes(plans / "index.json", index.model_dump_json(indent=2).encode("utf-8"), replace=True),
+            write_bytes(plans / "index.lua", to_lua(index).encode("utf-8"), replace=True))
+
+
+def select_project(project: Project, user_folder: Path | None = None) -> PlanIndex:
+    """Make this project's plan the one applied when the open Resolve project's name matches none."""
+    plans = (user_folder or plan_folder()) / "projects"
+    index = read_index(plans)
+    key = project_key(project)
+    if key not in {p.key for p in index.projects}:
+        raise EditError(f"{project.root}: has no Resolve plan yet. Run `aivp resolve plan {project.root}` first")
+    index = index.model_copy(update={"selected": key})
+    write_index(index, plans)
+    return index

@@ -291,19 +291,61 @@ function M.text(report)
   return table.concat(lines, "\n")
 end
 
-function M.main(folder, actions)
-  local loaded, plan = pcall(dofile, folder .. "plan.lua")
-  if not loaded then
-    print("aivp: no plan at " .. folder .. "plan.lua. Run `aivp resolve plan PROJECT` first.")
-    return nil
+-- Which project's plan to apply: the one named like the open Resolve project, else the one
+-- `aivp resolve select` chose, else the only one planned; nil and what to do otherwise.
+function M.choose(folder, current)
+  local sep = package.config:sub(1, 1)
+  local plans = folder .. "projects" .. sep
+  local loaded, index = pcall(dofile, plans .. "index.lua")
+  if not loaded or type(index) ~= "table" then
+    return nil, "no plan in " .. plans .. ". Run `aivp resolve plan PROJECT` first."
   end
+  local projects = index.projects or {}
+  local found, why = nil, nil
+  for _, p in ipairs(projects) do
+    if current and string.lower(p.name or "") == string.lower(current) then found, why = p, "named like the open Resolve project" end
+  end
+  if not found and index.selected then
+    for _, p in ipairs(projects) do
+      if p.key == index.selected then found, why = p, "chosen with `aivp resolve select`" end
+    end
+  end
+  if not found and #projects == 1 then found, why = projects[1], "the only project planned" end
+  if not found then
+    local names = {}
+    for _, p in ipairs(projects) do table.insert(names, p.name or "?") end
+    table.sort(names)
+    return nil, "the open Resolve project '" .. tostring(current) .. "' is named like none of the planned projects ("
+      .. (#names > 0 and table.concat(names, ", ") or "none") .. "). Name it like one of them, or run `aivp resolve select PROJECT`."
+  end
+  return plans .. found.key .. sep .. "plan.lua", found.name .. " (" .. why .. ")"
+end
+
+function M.main(folder, actions)
   local app = resolve
   if not app and Resolve then app = Resolve() end
   if not app and bmd and bmd.scriptapp then app = bmd.scriptapp("Resolve") end
+  local current = nil
+  if app then
+    local manager = app:GetProjectManager()
+    local open = manager and manager:GetCurrentProject()
+    current = open and open:GetName() or nil
+  end
+  local path, why = M.choose(folder, current)
+  if not path then
+    print("aivp: " .. why)
+    return nil
+  end
+  local loaded, plan = pcall(dofile, path)
+  if not loaded then
+    print("aivp: no plan at " .. path .. ". Run `aivp resolve plan PROJECT` again.")
+    return nil
+  end
   if not app then
     print("aivp: this Resolve does not run scripts here. " .. plan.manual_import)
     return nil
   end
+  print("aivp: applying the plan of " .. why)
   local report = M.run(app, plan, actions)
   print(M.text(report))
   return report

@@ -61,6 +61,7 @@ class GrainSettings(_Section):
     blend: BlendMode = "overlay"
 
 
+Fit = Literal["fill", "fit", "blur"]
 CutPattern = Literal["beats", "bars", "downbeats", "phrase", "energy"]
 
 
@@ -114,6 +115,7 @@ class AngleSettings(_Section):
     offset: float = Field(default=0.0, ge=-600.0, le=600.0, description="seconds this take runs ahead of the song")
     lipsync: bool | None = Field(default=None, description="a lip-synced take; default: its name ends in lipsync, or `aivp mark` says so")
     source: str | None = Field(default=None, description="the angle a lip-synced take was made from; default: its name before -lipsync")
+    fit: Fit = Field(default="fill", description="a take of another shape: fill (cropped, centred), fit (whole, black bars) or blur (whole, over itself blurred)")
 
 
 class WatchSettings(_Section):

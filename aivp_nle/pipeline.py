@@ -15,10 +15,10 @@ import opentimelineio as otio
 from .beats import BeatGrid
 from .beats.analysis import BeatOptions, analyse
 from .chunks import Chunk, ChunkManifest, chunk_of
-from .config import BeatSettings, ConformTarget, CutSettings, GrainSettings
+from .config import BeatSettings, ConformTarget, CutSettings, Fit, GrainSettings
 from .conform import problems
 from .edit import Angle, GrainAsset, Song, build_beatcut, build_multicam
-from .edit.inputs import require_common_rate
+from .edit.inputs import require_common_rate, reshape_note
 from .edit.multicam import marked_beats
 from .errors import ConfigError
 from .ffmpeg import FFmpeg, locate
@@ -28,7 +28,7 @@ from .probe import probe
 from .project import Project, TakeFile
 from .timelines import load_timeline, save_timeline
 
-__all__ = ["BuildResult", "EditInputs", "beat_options", "beatcut_files", "build_project", "gather_inputs"]
+__all__ = ["BuildResult", "EditInputs", "beat_options", "beatcut_files", "build_project", "gather_inputs", "reshaped"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ def gather_inputs(
     *,
     rate: int | None = None,
     offsets: Mapping[str, float] | None = None,
+    fits: Mapping[str, Fit] | None = None,
     grain: Path | None = None,
     beats: BeatOptions | None = None,
     beat_audio: Path | None = None,
@@ -95,10 +96,11 @@ def gather_inputs(
     if unknown:
         raise ConfigError(f"offset given for {', '.join(unknown)}, but the angles are {', '.join([*names, *chunked])}")
     rate = rate or require_common_rate([*infos, *(i for parts in chunk_infos.values() for i, _, _ in parts)])
+    fits = fits or {}
     angles = tuple(
-        Angle.from_media(name, info, rate, offsets.get(name, 0.0)) for name, info in zip(names, infos)
+        replace(Angle.from_media(name, info, rate, offsets.get(name, 0.0)), fit=fits.get(name, "fill")) for name, info in zip(names, infos)
     ) + tuple(
-        replace(Angle.from_chunks(name, parts, rate), offset=round(offsets.get(name, 0.0) * rate))
+        replace(Angle.from_chunks(name, parts, rate), offset=round(offsets.get(name, 0.0) * rate), fit=fits.get(name, "fill"))
         for name, parts in sorted(chunk_infos.items())
     )
     song_clip = Song.from_media(probe(song, ff))
@@ -150,6 +152,7 @@ def build_project(project: Project, ff: FFmpeg | None = None) -> BuildResult:
     require_lipsync_rate(takes, singers, config.conform.fps, ff, manifest)  # before the general refusal: the handbook's reason
     inputs, rate = gather_inputs(
         takes, project.song(), rate=config.conform.fps, offsets=offsets, grain=project.grain_asset(),
+        fits={name: angle.fit for name, angle in config.angles.items()},
         beats=beat_options(config.beats, project.root), beat_audio=project.beat_audio(), ff=ff, manifest=manifest,
     )
     sound = sound_tracks(project, inputs.song, ff)
@@ -175,11 +178,23 @@ def build_project(project: Project, ff: FFmpeg | None = None) -> BuildResult:
     )
 
 
+def reshaped(angles: Sequence[Angle], target: ConformTarget, ff: FFmpeg) -> list[str]:
+    """Each take whose shape differs from the delivery's, and what the edit does with it: a vertical
+    take in a 16:9 edit is the one surprise an editor must hear about before the render."""
+    said = []
+    for angle in angles:
+        video = probe(angle.path, ff).video
+        note = reshape_note(angle.name, (video.width, video.height), (target.width, target.height), angle.fit) if video else None
+        said += [note] if note else []
+    return said
+
+
 def _build_warnings(project: Project, takes: Sequence[TakeFile], inputs: EditInputs, ff: FFmpeg) -> tuple[str, ...]:
     found = []
     if inputs.grain is None:
         found.append("no grain plate: the edit has no Grain track, which the handbook puts above all footage. "
                      "`aivp grain make` makes one and sets [grain] asset")
+    found += reshaped(inputs.angles, project.config.conform, ff)
     conformed = [t for t in takes if t.path.parent.name == "conformed"]
     raw = [t for t in takes if t.path.parent.name != "conformed" and problems(probe(t.path, ff), project.config.conform)]
     if conformed and raw:

@@ -71,6 +71,7 @@ class Segment:
     media_frames: int | None = None
     still: bool = False
     looped: bool = False
+    fit: str = "fill"  # fill (crop), fit (pad) or blur: how a picture of another shape fills the frame
 
 
 def preview_size(timeline: otio.schema.Timeline, height: int = 720) -> tuple[int, int]:
@@ -146,11 +147,11 @@ def _picture(timeline: otio.schema.Timeline, inputs: _Inputs, frame: _Frame, cho
     if not picture_tracks:
         raise EditError(f"timeline {timeline.name!r} has no enabled video track to render")
     flat = otio.algorithms.flatten_stack(picture_tracks)
-    picture = inputs.concat(list(_segments(flat, frame)), fit="pad")
+    picture = inputs.concat(list(_segments(flat, frame)))
     for track in timeline.video_tracks():
         if track.enabled and meta.role_of(track) == meta.Role.GRAIN and len(track):
             mode, opacity = _grain_blend(track)
-            grain = inputs.concat(list(_segments(track, frame)), fit="crop")
+            grain = inputs.concat([replace(s, fit="fill") for s in _segments(track, frame)])
             picture = graph.filter([picture, grain], "blend", all_mode=mode, all_opacity=opacity)
     for name, values in chosen.finish:
         picture = picture.filter(name, **values)
@@ -225,7 +226,8 @@ def _segment(item: Any, rate: float, root: Path, frames: int) -> Segment:
     if not isinstance(item, otio.schema.Clip):
         raise EditError(f"{type(item).__name__} {item.name!r}: the renderer plays clips and gaps only; flatten it first")
     media = clip_media(item, rate, root)
-    return Segment(path=media.path, start=media.first, frames=frames, media_frames=media.media_frames, still=media.still)
+    return Segment(path=media.path, start=media.first, frames=frames, media_frames=media.media_frames, still=media.still,
+                   fit=meta.fit_of(item))
 
 
 @dataclass
@@ -244,8 +246,8 @@ class _Inputs:
         self.rate, self.width, self.height = rate, width, height
         self._open: dict[Path, _Decoder] = {}
 
-    def concat(self, segments: list[Segment], fit: str) -> Any:
-        parts = [self._picture(s, fit) for s in segments]
+    def concat(self, segments: list[Segment]) -> Any:
+        parts = [self._picture(s) for s in segments]
         return parts[0] if len(parts) == 1 else graph.concat(*parts, v=1, a=0)
 
     def concat_audio(self, segments: list[Segment]) -> Any:
@@ -261,19 +263,19 @@ class _Inputs:
             parts.append(source.filter("asetpts", "PTS-STARTPTS").filter("aformat", **AUDIO_FORMAT))
         return parts[0] if len(parts) == 1 else graph.concat(*parts, v=0, a=1)
 
-    def _picture(self, s: Segment, fit: str) -> Any:
+    def _picture(self, s: Segment) -> Any:
         if s.path is None:
             size = f"{self.width}x{self.height}"
             return graph.input(f"color=c=black:s={size}:r={self.rate}:d={s.frames / self.rate:.6f}", f="lavfi").video
-        stream = self._source(s, fit)
+        stream = self._source(s)
         return stream.trim(start_frame=s.start, end_frame=s.start + s.frames).setpts("PTS-STARTPTS")
 
-    def _source(self, s: Segment, fit: str) -> Any:
+    def _source(self, s: Segment) -> Any:
         """A prepared stream for the segment: reuse the file's decoder when the segment lies ahead of it."""
         assert s.path is not None
         shared = self._open.get(s.path)
         if shared is None or s.looped or s.still or s.start < shared.next_frame:
-            shared = _Decoder(self._prepare(self._open_input(s), fit).split())
+            shared = _Decoder(self._prepare(self._open_input(s), s.fit).split())
             if not (s.looped or s.still):
                 self._open[s.path] = shared
         shared.next_frame = s.start + s.frames
@@ -294,10 +296,15 @@ class _Inputs:
     def _prepare(self, stream: Any, fit: str) -> Any:
         size = {"w": self.width, "h": self.height}
         stream = stream.filter("setpts", "PTS-STARTPTS").filter("fps", fps=self.rate)
-        if fit == "crop":
-            stream = stream.filter("scale", force_original_aspect_ratio="increase", **size).filter("crop", **size)
+        filled = {"force_original_aspect_ratio": "increase", **size}
+        fitted = {"force_original_aspect_ratio": "decrease", **size}
+        if fit == "fit":
+            stream = stream.filter("scale", **fitted).filter("pad", x="(ow-iw)/2", y="(oh-ih)/2", **size)
+        elif fit == "blur":
+            copies = stream.split()
+            behind, front = copies[0], copies[1]
+            backdrop = behind.filter("scale", **filled).filter("crop", **size).filter("boxblur", luma_radius="min(h,w)/20", luma_power=2)
+            stream = graph.overlay(backdrop, front.filter("scale", **fitted), x="(W-w)/2", y="(H-h)/2")
         else:
-            stream = stream.filter("scale", force_original_aspect_ratio="decrease", **size).filter(
-                "pad", x="(ow-iw)/2", y="(oh-ih)/2", **size
-            )
+            stream = stream.filter("scale", **filled).filter("crop", **size)
         return stream.filter("setsar", "1").filter("format", "yuv420p")

@@ -17,8 +17,9 @@ from aivp_nle.ffmpeg import FFmpeg
 from aivp_nle.pipeline import beatcut_files
 from aivp_nle.probe import probe
 from aivp_nle.render import render
+from aivp_nle.timelines import load_timeline
 
-from .conftest import SIZE, SONG_SECONDS, angle_on_screen, frame_code, read_frames
+from .conftest import SIZE, SONG_SECONDS, ProjectMaker, angle_on_screen, frame_code, read_frames
 
 OFFSETS = {"green": 0.5, "blue": 0.25}
 
@@ -100,3 +101,68 @@ def test_render_refuses_to_overwrite_an_existing_file(edit: otio.schema.Timeline
         render(edit, existing, size=(64, 36), ff=ff)
     assert existing.read_bytes() == b"the user's file"
     assert not list(tmp_path.glob(".aivp-tmp-*"))
+
+
+@pytest.fixture(scope="module")
+def vertical(tmp_path_factory: pytest.TempPathFactory, ff: FFmpeg) -> list[Path]:
+    """Two 9:16 takes (the shape phones and some generators deliver) for a 16:9 edit."""
+    from aivp_nle import synthetic as synth
+
+    folder = tmp_path_factory.mktemp("vertical")
+    return [synth.make_angle(folder / f"{c}.mp4", c, SONG_SECONDS + 1, 24, (54, 96), ff=ff) for c in ("red", "green")]
+
+
+def _left_edge(project_root: Path, ff: FFmpeg, tmp_path: Path) -> np.ndarray:
+    from aivp_nle.project import open_project
+
+    project = open_project(project_root)
+    edit = project.newest_edit()
+    assert edit is not None
+    frames = read_frames(ff, render(load_timeline(edit), tmp_path / "r.mp4", size=(160, 90), media_root=edit.parent, ff=ff), (160, 90))
+    return frames[len(frames) // 2][:, :20].astype(float)  # the left ninth: bars, the picture, or its blurred copy
+
+
+@pytest.mark.parametrize(("fit", "edge"), [("fill", "colour"), ("fit", "black"), ("blur", "colour")])
+def test_a_vertical_take_fills_fits_or_sits_on_its_blur_as_the_project_says(
+    fit: str, edge: str, vertical: list[Path], song: Path, tmp_path: Path, project_with_takes: ProjectMaker, ff: FFmpeg,
+) -> None:
+    from aivp_nle.pipeline import build_project
+
+    project = project_with_takes(tmp_path / "mv", takes=vertical, config={"angles": {"red": {"fit": fit}, "green": {"fit": fit}}})
+    result = build_project(project, ff)
+    (said,) = [w for w in result.warnings if w.startswith("red is 54x96")]
+    assert {"fill": "filled: cropped", "fit": "fitted whole, with black bars", "blur": "over a blurred copy"}[fit] in said
+    left = _left_edge(project.root, ff, tmp_path)
+    if edge == "black":
+        assert left.mean() < 20
+    else:
+        colour = left.reshape(-1, 3).mean(axis=0)
+        assert colour.max() > 150 and colour.max() - colour.min() > 100  # the take's own flat colour, no bar
+
+
+def test_render_and_edit_qc_say_a_take_is_reshaped(vertical: list[Path], tmp_path: Path, project_with_takes: ProjectMaker, ff: FFmpeg) -> None:
+    from click.testing import CliRunner
+
+    from aivp_nle.cli import main
+    from aivp_nle.pipeline import build_project
+
+    project = project_with_takes(tmp_path / "mv", takes=vertical)
+    edit = build_project(project, ff).beatcut
+    rendered = CliRunner().invoke(main, ["render", str(edit), "-o", str(tmp_path / "r.mp4"), "--size", "160x90"])
+    assert rendered.exit_code == 0 and "warning: red is 54x96 in a 3840x2160 edit: filled: cropped to its middle" in rendered.stderr
+    checked = CliRunner().invoke(main, ["qc", str(edit)])
+    assert "green is 54x96 in a 3840x2160 edit" in checked.output
+
+
+def test_final_cut_is_told_how_each_take_fills_the_frame(vertical: list[Path], tmp_path: Path, project_with_takes: ProjectMaker, ff: FFmpeg) -> None:
+    import xml.etree.ElementTree as ET
+
+    from aivp_nle.interchange import export_edit
+    from aivp_nle.pipeline import build_project
+
+    project = project_with_takes(tmp_path / "mv", takes=vertical, config={"angles": {"green": {"fit": "fit"}}})
+    result = build_project(project, ff)
+    (path,) = export_edit(result.timeline, tmp_path / "edit.fcpxml", media_root=project.edit_dir)
+    conform = {(c.get("name") or "")[:3]: c.find("adjust-conform").get("type")  # type: ignore[union-attr]
+               for c in ET.parse(path).getroot().iter("asset-clip") if c.get("srcEnable") == "video"}
+    assert conform == {"red": "fill", "gre": "fit"}

@@ -225,6 +225,10 @@ def render_command(edit: Path, output: Path, preset: str, size: str | None, forc
     timeline = load_timeline(edit)
     takes = [c for t in timeline.video_tracks() if meta.role_of(t) in (meta.Role.ANGLE, meta.Role.CUT) for c in t.find_clips()]
     _warn_order([media_path(c, edit.absolute().parent) for c in takes], int(timeline_rate(timeline)))
+    from ..qc.edit import reshaped_clips
+
+    for note in reshaped_clips(timeline, edit.absolute().parent):
+        click.echo(f"warning: {note}", err=True)
     with _Progress(f"rendering {edit.name} ({preset})") as advance:
         written = render(timeline, output, size=_size(size), media_root=edit.absolute().parent, on_progress=advance, replace_existing=force, preset=preset)
     click.echo(f"wrote {written}")

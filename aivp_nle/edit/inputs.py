@@ -57,6 +57,7 @@ class Angle:
     frames: int
     start_frame: int = 0
     offset: int = 0
+    fit: meta.Fit = "fill"  # a take of another shape: filled (cropped), fitted whole, or over itself blurred
     chunks: tuple[Piece, ...] = ()
 
     def pieces(self) -> tuple[Piece, ...]:
@@ -181,3 +182,16 @@ def _require_chunks(angle: Angle, frames: int) -> None:
             f"angle {angle.name!r} has no generation from {covered / angle.rate:.2f} s (of the {frames / angle.rate:.2f} s "
             "the song needs): a chunk is missing or its generation is short. Generate it, then build again"
         )
+
+
+FIT_WORDS = {"fill": "filled: cropped to its middle", "fit": "fitted whole, with black bars", "blur": "fitted whole over a blurred copy of itself"}
+
+
+def reshape_note(angle: str, size: tuple[int, int], frame: tuple[int, int], fit: str) -> str | None:
+    """What the edit does with a take of another shape than the frame (None when the shapes agree),
+    in the words build, render and QC all use."""
+    (width, height), (frame_width, frame_height) = size, frame
+    if width * frame_height == height * frame_width:
+        return None
+    hint = "" if fit != "fill" else f' (`[angles.{angle}] fit = "fit"` or "blur" keeps the whole picture)'
+    return f"{angle} is {width}x{height} in a {frame_width}x{frame_height} edit: {FIT_WORDS.get(fit, fit)}{hint}"

@@ -10,7 +10,8 @@ field for. What we write, by object:
 - track: ``{"role": "angle" | "cut" | "grain" | "song" | "vocals" | "instrumental"}``, plus ``"angle"``,
   ``"offset_frames"`` and ``"lipsync"`` on angle tracks and ``"gain_db"`` on audio tracks (a muted
   one is disabled); ``"name"``, its own name, where a writer renamed it (Resolve's "Video 1");
-- clip on an angle or cut track: ``{"angle": NAME}``;
+- clip on an angle or cut track: ``{"angle": NAME}``, and ``"fit": "fit" | "blur"`` when a take of
+  another shape is not to fill the frame (cropped, centred: the default);
 - clip on the grain track: ``{"role": "grain", "blend_mode": "overlay" | "soft_light" | "screen",
   "opacity": 0.0-1.0, "still": bool}``: the blend the editor or renderer applies over everything below;
 - marker: ``{"beat": index, "downbeat": bool, "time_s": exact seconds}``, or for a sung phrase
@@ -27,10 +28,12 @@ from typing import Any
 
 import opentimelineio as otio
 
+from ..config import Fit
+
 __all__ = [
     "DEFAULT_BLEND", "DEFAULT_OPACITY", "NAMESPACE", "AngleTrack", "BeatMark", "GrainLook", "Role", "angle_of",
     "angle_track", "beat_of", "beats_bpm", "cut_record", "delivery_size", "gain_db", "get", "grain_look", "grain_of_track",
-    "is_phrase", "is_still", "mark_angle_track", "mark_beat", "mark_phrase", "mark_sound_track", "own_name", "put", "role_of",
+    "fit_of", "is_phrase", "is_still", "mark_angle_track", "mark_beat", "mark_phrase", "mark_sound_track", "own_name", "put", "role_of",
     "set_angle", "set_edit", "set_grain", "set_own_name", "set_role", "timeline_rate",
 ]
 
@@ -123,8 +126,14 @@ def own_name(track: otio.schema.Track) -> str:
 
 # clips
 
-def set_angle(clip: otio.schema.Clip, angle: str) -> None:
-    put(clip, angle=angle)
+def set_angle(clip: otio.schema.Clip, angle: str, fit: Fit = "fill") -> None:
+    put(clip, angle=angle, **({"fit": fit} if fit != "fill" else {}))
+
+
+def fit_of(clip: otio.schema.Clip) -> Fit:
+    """How a picture of another shape fills the frame: fill (the default: cropped, centred), fit or blur."""
+    value = get(clip).get("fit")
+    return value if value in ("fit", "blur") else "fill"
 
 
 def angle_of(clip: otio.schema.Clip) -> str | None:

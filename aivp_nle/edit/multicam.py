@@ -46,7 +46,7 @@ def angle_clips(angle: Angle, record_start: int, frames: int) -> list[otio.schem
             ),
             source_range=_frames(piece.start_frame + start - piece.at, end - start, angle.rate),
         )
-        meta.set_angle(clip, angle.name)
+        meta.set_angle(clip, angle.name, angle.fit)
         clips.append(clip)
     return clips
 

@@ -7,7 +7,9 @@ the edit, and every track hangs from it on its own lane in stacking order (video
 audio lanes -1, -2, ...), so each NLE track comes back as a track. Clips of disabled tracks are
 `enabled="0"`; video clips use only their picture (`srcEnable="video"`); the grain carries
 `<adjust-blend mode="14 (Overlay)" amount="0.3"/>` (FCP's blend-mode numbers), an audio track's level
-is `<adjust-volume amount="-3dB"/>` on each of its clips; beat markers sit on
+is `<adjust-volume amount="-3dB"/>` on each of its clips; every video clip says how a picture of
+another shape fills the frame (`<adjust-conform type="fill"/>`, or "fit"; FCP's own default is fit,
+and it has no blurred fill, so "blur" is written as fit); beat markers sit on
 the gap at their record times; asset audio flags come from probing each file. Formats carry the
 names FCP gives them (FFVideoFormat3840x2160p24), or none where FCP has none.
 
@@ -124,6 +126,8 @@ def to_fcpxml(timeline: otio.schema.Timeline, root: Path, media: Mapping[Path, M
                 srcEnable="video" if video else "audio",
             )
             look = meta.grain_look(clip)
+            if video:  # Final Cut fits a picture of another shape by default (black bars): say what the edit does
+                ET.SubElement(item, "adjust-conform", type="fill" if look is not None or meta.fit_of(clip) == "fill" else "fit")
             if look is not None:
                 ET.SubElement(item, "adjust-blend", amount=f"{look.opacity:g}", mode=blend_named(look.blend).fcpxml)
             if not video and meta.gain_db(track):

@@ -16,7 +16,9 @@ import opentimelineio as otio
 from ..config import CutSettings
 from ..edit import meta
 from ..edit.clips import media_path
-from ..errors import EditError
+from ..edit.inputs import reshape_note
+from ..errors import EditError, MediaError
+from ..probe import probe
 from .findings import Clock, Finding, QcReport, Severity
 
 __all__ = ["Shot", "beat_times", "edit_clock", "picture_track", "qc_edit", "shots"]
@@ -119,6 +121,24 @@ def _offline(timeline: otio.schema.Timeline, root: Path) -> list[Finding]:
                     action="fix in the edit") for path, clip in missing.items()]
 
 
+def reshaped_clips(timeline: otio.schema.Timeline, root: Path) -> list[str]:
+    """Each angle whose media has another shape than the delivery frame, and how it is fitted."""
+    frame = meta.delivery_size(timeline)
+    seen: dict[str, str] = {}
+    track = picture_track(timeline)
+    for clip in track.find_clips() if track is not None else []:
+        angle = _angle(clip)
+        if angle in seen:
+            continue
+        try:
+            video = probe(media_path(clip, root)).video
+        except (EditError, MediaError):
+            continue  # offline media is its own finding
+        note = reshape_note(angle, (video.width, video.height), frame, meta.fit_of(clip)) if video else None
+        seen[angle] = note or ""
+    return [note for note in seen.values() if note]
+
+
 def edit_clock(timeline: otio.schema.Timeline) -> Clock:
     rate = meta.timeline_rate(timeline)
     start = timeline.global_start_time.rescaled_to(rate) if timeline.global_start_time else otio.opentime.RationalTime(0, rate)
@@ -132,7 +152,8 @@ def qc_edit(timeline: otio.schema.Timeline, path: Path, cut: CutSettings | None 
     settings = meta.cut_record(timeline)
     min_shot = float(settings.get("min_shot", (cut or CutSettings()).min_shot))
     min_frames = max(1, round(min_shot * rate))
-    found = _offline(timeline, path.parent)
+    found = _offline(timeline, path.parent) + [
+        Finding(check="edit", what=note, severity="warn", action="check by eye") for note in reshaped_clips(timeline, path.parent)]
     cuts = shots(timeline)
     beats, _ = beat_times(timeline)
     for before, shot in zip([None, *cuts], cuts):

@@ -124,6 +124,35 @@ def idle_and_latency(scratch: Path, base: bytes, idle: float, samples: int) -> N
           f"worst {max(latencies):.2f} s; worst minus settle {max(latencies) - settle:.2f} s (target <= 0.5 s)")
 
 
+def paused_writer(scratch: Path, base: bytes, pause: float = 3.0) -> None:
+    """A take written in 6 sessions with pauses longer than the settle time (a sync client, `dd
+    conv=notrunc`): it must be imported once, complete, and nothing quarantined."""
+    settle = 1.0
+    project = _project(scratch / "paused", settle)
+    data = variant(base, "paused", 6_000_000)
+    watcher = subprocess.Popen([*WATCH, str(project)], stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(3.0)
+        target, size = project / "inbox" / "synced.mp4", len(data) // 6 + 1
+        for start in range(0, len(data), size):
+            with open(target, "ab") as handle:
+                handle.write(data[start : start + size])
+            last_write = time.perf_counter()
+            if start + size < len(data):
+                time.sleep(pause)
+        while _ledger_count(project) < 1:
+            time.sleep(0.01)
+        latency = time.perf_counter() - last_write
+        time.sleep(2 * settle)
+    finally:
+        watcher.terminate()
+        watcher.wait(timeout=60)
+    takes = _takes(project / "03_Generations" / "v1_exploration")
+    quarantined = list((project / "inbox" / "quarantine").glob("*")) if (project / "inbox" / "quarantine").exists() else []
+    print(f"paused writer (6 chunks, {pause:g} s apart, settle {settle:g} s): imported {len(takes)} take(s), complete: "
+          f"{[t.read_bytes() for t in takes] == [data]}, quarantined: {len(quarantined)}; last write to ledger {latency:.2f} s")
+
+
 def _takes(stage: Path) -> list[Path]:
     """Final takes only: pathlib's `*` also matches our hidden `.aivp-tmp-*` copies in progress."""
     return [p for p in stage.glob("*.mp4") if not p.name.startswith(".")]
@@ -171,6 +200,7 @@ def main() -> None:
         scratch = Path(folder)
         base = synth.make_angle(scratch / "base.mp4", "red", 1.0, 24, (64, 36)).read_bytes()
         idle_and_latency(scratch, base, args.idle, args.latency)
+        paused_writer(scratch, base)
         throughput(scratch, base, args.files, args.mb)
         if args.kills:
             kills(scratch, base, args.kills)

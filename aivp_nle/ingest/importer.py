@@ -128,11 +128,12 @@ class Importer:
         known = self.ledger.take_for(digest)
         if known is not None and known.exists():
             return known
+        filed = {take for _, take in self.ledger.published()}  # their hashes are known, and not this one
         for stage in STAGES:
             for take in media_files(self.project.stage_dir(stage), VIDEO_SUFFIXES):
                 status = take.stat()
-                if status.st_size != size:
-                    continue  # only a file of the same size can be the same take: most are never read
+                if status.st_size != size or take in filed:
+                    continue  # only a file of the same size, placed by hand, can be the same take unknown: most are never read
                 key = (take, status.st_size, status.st_mtime_ns)
                 if key not in self._hashes:
                     self._hashes[key] = hash_file(take)

@@ -20,7 +20,7 @@ import hashlib
 import os
 import shutil
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -86,6 +86,15 @@ class Quarantined:
     reason: str
 
 
+@dataclass
+class _StageIndex:
+    """What the importer knows of the generation folders between two imports."""
+
+    stamp: frozenset[str] = frozenset()  # the files the folders held when read (STAGE/NAME)
+    angles: set[str] = field(default_factory=set)  # SHOT_ANGLE names in the stage (arrival order names the next)
+    unfiled: dict[int, list[Path]] = field(default_factory=dict)  # takes the ledger does not know, by size
+
+
 class Importer:
     def __init__(self, project: Project, ledger: Ledger, ff: FFmpeg, settings: WatchSettings, inbox: Path) -> None:
         self.project, self.ledger, self.ff, self.settings = project, ledger, ff, settings
@@ -93,6 +102,7 @@ class Importer:
         self.quarantine_dir = inbox / "quarantine"
         self.imported_dir = inbox / "imported"
         self._hashes: dict[tuple[Path, int, int], str] = {}
+        self._known = _StageIndex()
 
     def take_in(self, source: Path, info: MediaInfo, neighbour: NeighbourInfo, identity: Identity | None = None) -> Imported | Duplicate:
         """Copy the take in under its versioned name; a full disk raises DiskFullError with nothing half-filed."""
@@ -108,38 +118,66 @@ class Importer:
         self._ensure_room(status.st_size)
         with scratch_path(self.stage / f"incoming{source.suffix.lower()}") as scratch:
             digest = self._copy(source, scratch, identity or Identity.of(status))
-            known = self._same_take(digest, status.st_size)
+            index = self._index()
+            known = self._same_take(digest, status.st_size, index)
             if known is not None:
                 self.ledger.note(source, status.st_size, status.st_mtime_ns, "duplicate", str(known))
                 return Duplicate(source, known, self._file_away(source))
-            named = take_identity(source, neighbour, self.settings, self.stage)
+            named = take_identity(source, neighbour, self.settings, index.angles)
 
             def link(destination: Path) -> Path:
                 self.ledger.begin(digest, destination, source)
                 return claim(scratch, destination)
 
             take = next_version(self.stage, f"{named.shot}_{named.angle}", source.suffix.lower(), link, wanted=named.version)
+        index.angles.add(TakeFile.from_path(take).angle)
+        index.stamp = index.stamp | {f"{self.settings.stage}/{take.name}"}  # the change was ours: a filed take, known to the ledger
         self._write_sidecar(take, digest, status.st_size, source, info, neighbour)
         self.ledger.publish(digest, source, status.st_size, status.st_mtime_ns)
         return Imported(source, take, self._file_away(source), named.version)
 
-    def _same_take(self, digest: str, size: int) -> Path | None:
+    def _same_take(self, digest: str, size: int, index: _StageIndex) -> Path | None:
         """A take of the project with these bytes, however it got there (imported, or placed by hand)."""
         known = self.ledger.take_for(digest)
         if known is not None and known.exists():
             return known
-        filed = {take for _, take in self.ledger.published()}  # their hashes are known, and not this one
-        for stage in STAGES:
-            for take in media_files(self.project.stage_dir(stage), VIDEO_SUFFIXES):
+        for take in index.unfiled.get(size, []):  # only a file of the same size can be the same take
+            try:
                 status = take.stat()
-                if status.st_size != size or take in filed:
-                    continue  # only a file of the same size, placed by hand, can be the same take unknown: most are never read
                 key = (take, status.st_size, status.st_mtime_ns)
                 if key not in self._hashes:
                     self._hashes[key] = hash_file(take)
-                if self._hashes[key] == digest:
-                    return take
+            except OSError:
+                continue  # removed since the folder was read
+            if self._hashes[key] == digest:
+                return take
         return None
+
+    def _stamp(self) -> frozenset[str]:
+        """The media files of the generation folders, as STAGE/NAME strings (no stat: cheap for thousands)."""
+        found: set[str] = set()
+        for stage in STAGES:
+            folder = self.project.stage_dir(stage)
+            if folder.is_dir():
+                with os.scandir(folder) as entries:
+                    found.update(f"{stage}/{e.name}" for e in entries
+                                 if not e.name.startswith(".") and os.path.splitext(e.name)[1].lower() in VIDEO_SUFFIXES)
+        return frozenset(found)
+
+    def _index(self) -> _StageIndex:
+        """The generation folders as last read, read again only when something else than our own
+        filing changed them (a take placed or removed by hand): filing 1,000 takes stays linear."""
+        stamp = self._stamp()
+        if stamp != self._known.stamp:
+            filed = {take for _, take in self.ledger.published()}  # their hashes are in the ledger
+            unfiled: dict[int, list[Path]] = {}
+            for stage in STAGES:
+                for take in media_files(self.project.stage_dir(stage), VIDEO_SUFFIXES):
+                    if take not in filed:
+                        unfiled.setdefault(take.stat().st_size, []).append(take)
+            angles = {TakeFile.from_path(p).angle for p in media_files(self.stage, VIDEO_SUFFIXES)}
+            self._known = _StageIndex(stamp, angles, unfiled)
+        return self._known
 
     def _file_away(self, source: Path) -> Path | None:
         """The original, once filed, moves to `inbox/imported/` (kept, never deleted); None if it could not."""

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import WatchSettings
-from ..project import VIDEO_SUFFIXES, TakeFile, media_files
 from .sidecar import NeighbourInfo
 
 __all__ = ["TakeIdentity", "slug", "take_identity"]
@@ -41,8 +40,8 @@ class TakeIdentity:
     version: int | None = None  # the version the name asks for, when it names one
 
 
-def take_identity(path: Path, neighbour: NeighbourInfo, settings: WatchSettings, stage: Path) -> TakeIdentity:
-    """Shot, angle and wanted version for an incoming file."""
+def take_identity(path: Path, neighbour: NeighbourInfo, settings: WatchSettings, taken: Collection[str]) -> TakeIdentity:
+    """Shot, angle and wanted version for an incoming file; `taken`: the `SHOT_ANGLE`s the stage holds."""
     shot, angle, version = neighbour.shot, neighbour.angle, None
     if angle is None and settings.pattern:
         match = re.search(settings.pattern, path.stem)
@@ -53,12 +52,11 @@ def take_identity(path: Path, neighbour: NeighbourInfo, settings: WatchSettings,
         shot, angle, version = shot or named["shot"], named["angle"], int(named["version"]) or None
     shot = slug(shot or settings.shot)
     if angle is None:
-        angle = _next_arrival(stage, shot)
+        angle = _next_arrival(taken, shot)
     return TakeIdentity(shot, slug(angle), version)
 
 
-def _next_arrival(stage: Path, shot: str) -> str:
-    taken = {TakeFile.from_path(p).angle for p in media_files(stage, VIDEO_SUFFIXES)}
+def _next_arrival(taken: Collection[str], shot: str) -> str:
     for letters in _labels():
         if f"{shot}_angle{letters}" not in taken:
             return f"angle{letters}"

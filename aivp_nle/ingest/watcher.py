@@ -124,7 +124,9 @@ class Watcher:
             for note in importer.recover():
                 self.say(f"recovered: {shown(note)}")
             observer: Any = PollingObserver(timeout=max(0.1, self.settings.settle / 2)) if self.settings.polling else Observer()
-            observer.schedule(self.hints, str(self.inbox), recursive=False)
+            # Recursive, so our own moves into imported/ and quarantine/ pair at once: watchdog holds an
+            # unpaired move 0.5 s, and every event behind it (a latency of settle + 0.57 s, not + 0.08).
+            observer.schedule(self.hints, str(self.inbox), recursive=True)
             observer.start()
             try:
                 self._loop(importer, ledger, once)

@@ -415,3 +415,18 @@ def test_with_conform_on_import_a_take_at_another_rate_is_filed_and_conformed(pr
     copy = take.parent / "conformed" / (take.stem + ".mov")
     assert copy.exists() and any("conformed to conformed/" in line for line in lines)
     assert [t.path for t in project.latest_takes()] == [copy]
+
+
+def test_a_take_interrupted_after_its_copy_is_finished_and_its_original_filed_away(project: Project, clip: bytes) -> None:
+    from aivp_nle.ingest.ledger import Ledger
+
+    data = variant(clip, "interrupted")
+    source = inbox(project) / "take.mp4"
+    source.write_bytes(data)
+    take = project.stage_dir("v1_exploration") / "s01_angleA_v001.mp4"
+    take.write_bytes(data)  # linked under its name, then killed before the ledger published it
+    with Ledger(ledger_path(project)) as ledger:
+        ledger.begin(hashlib.sha256(data).hexdigest(), take, source)
+    lines = run_once(project)
+    assert any("finished s01_angleA_v001.mp4, interrupted after its copy" in line for line in lines)
+    assert takes(project) == [take] and (inbox(project) / "imported" / "take.mp4").read_bytes() == data

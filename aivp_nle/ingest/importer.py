@@ -279,6 +279,8 @@ class Importer:
                 if not sidecar_path(pending.take).exists():
                     self._write_sidecar(pending.take, pending.sha256, status.st_size, source, info, neighbour_info(source))
                 self.ledger.publish(pending.sha256, source, status.st_size, status.st_mtime_ns)
+                if source.is_file() and source.parent == self.imported_dir.parent:
+                    self._file_away(source)  # the original of a finished take leaves the inbox like any other
                 notes.append(f"finished {pending.take.name}, interrupted after its copy")
             else:
                 self.ledger.forget(pending.sha256)

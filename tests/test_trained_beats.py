@@ -67,6 +67,35 @@ def test_audio_without_a_pulse_is_refused_with_what_to_do(kind: str, tmp_path: P
         track_beats(path, ff=ff, listen=trained_beats)
 
 
+def _speech(seed: int, seconds: float = 12.0) -> np.ndarray:
+    """Speech-like sound: phrases of words of syllables (a consonant burst, then a voiced vowel
+    gliding in pitch with its harmonics), pauses between words and longer ones between phrases."""
+    rng = np.random.default_rng(seed)
+    out, t = np.zeros(int(seconds * SAMPLE_RATE), dtype=np.float32), 0.2
+    while t < seconds - 1:
+        for _ in range(rng.integers(3, 9)):
+            for _ in range(rng.integers(1, 4)):
+                at, n = int(t * SAMPLE_RATE), int(rng.uniform(0.03, 0.08) * SAMPLE_RATE)
+                out[at : at + n] += (rng.standard_normal(n) * 0.05 * np.hanning(n))[: out.size - at].astype(np.float32)
+                t += n / SAMPLE_RATE
+                at, n = int(t * SAMPLE_RATE), int(rng.uniform(0.08, 0.25) * SAMPLE_RATE)
+                phase = 2 * np.pi * np.cumsum(rng.uniform(100, 220) * np.linspace(1, rng.uniform(0.8, 1.2), n)) / SAMPLE_RATE
+                voice = np.sin(phase) + 0.6 * np.sin(2 * phase) + 0.4 * np.sin(3 * phase) + 0.2 * np.sin(5 * phase)
+                out[at : at + n] += (0.25 * voice * np.hanning(n))[: out.size - at].astype(np.float32)
+                t += n / SAMPLE_RATE
+            t += rng.uniform(0.03, 0.2)
+        t += rng.uniform(0.3, 0.9)
+    return out
+
+
+@pytest.mark.parametrize("seed", [101, 202, 303])
+def test_speech_is_refused_with_what_to_do(seed: int, tmp_path: Path, ff: FFmpeg) -> None:
+    path = tmp_path / "talk.wav"
+    _write_wav(path, _speech(seed))
+    with pytest.raises(NoBeatsError, match="talk.wav: has no beats.*--bpm"):
+        track_beats(path, ff=ff, listen=trained_beats)
+
+
 def test_double_the_level_puts_a_beat_between_each_two_and_keeps_the_bars(song: Path, tmp_path: Path) -> None:
     grid = analyse(song, BeatOptions(), cache=tmp_path)
     double = at_level(grid, "double")

@@ -127,6 +127,17 @@ def periodicity(onset: Floats, frame_rate: float, period: float) -> float:
     return float((peak - np.median(acf[:, low:high], axis=1)).mean())
 
 
+def local_pulse(onset: Floats, frame_rate: float, width: float = TEMPO_WINDOW) -> float:
+    """How clearly each stretch of `width` seconds repeats itself at some beat period (0.3-1.5 s),
+    the median over the stretches: music keeps a pulse in every stretch, speech only by chance."""
+    acf = _tempogram(onset, frame_rate, width, 1.0)[0]
+    low, high = int(0.3 * frame_rate), min(acf.shape[1], int(1.5 * frame_rate))
+    if high <= low + 1:
+        return 0.0
+    lags = acf[:, low:high]
+    return float(np.median(lags.max(axis=1) - np.median(lags, axis=1)))
+
+
 def _energy(signal: Signal, sample_rate: int, times: Floats) -> tuple[float, ...]:
     """Loudness from each beat to the next, 0-1 (the loudest beat is 1): what energy-driven cuts follow."""
     edges = np.append((times * sample_rate).astype(np.int64), signal.size)

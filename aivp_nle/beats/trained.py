@@ -79,15 +79,19 @@ def beats_from_activation(heard: Activation, signal: Signal, *, bpm: float | Non
     beat = heard.beat
     if not _has_pulse(beat, signal):
         return None
+    pulse = estimate_period(beat, FPS)
     if bpm:
         period, scores = 60.0 * FPS / bpm, dict[float, float]()
     else:
-        period, scores = _level(beat, estimate_period(beat, FPS))
+        period, scores = _level(beat, pulse)
     periods = np.full(beat.size, period) if bpm else tempo_curve(beat, FPS, period, span=SPAN, change_cost=CHANGE_COST)
-    frames = trim_weak(track(beat / (beat.std() or 1.0), periods), beat)
+    strength = beat / (beat.std() or 1.0)
+    frames = trim_weak(track(strength, periods), beat)
+    onset, kick = onset_strength(signal, SAMPLE_RATE)
+    if not bpm and period > 1.5 * pulse:
+        frames = _on_the_beat(frames, trim_weak(track(strength, periods / 2), beat), _per_frame(onset, beat.size))
     times = refine(frames, beat) / FPS
     keep = (times >= 0.0) & (times < signal.size / SAMPLE_RATE - END_GUARD)
-    onset, kick = onset_strength(signal, SAMPLE_RATE)
     frames, times = _onto_onsets(*_within_sound(frames[keep], times[keep], signal), onset)
     if times.size < 4:
         return None
@@ -117,6 +121,24 @@ def _onto_onsets(frames: np.ndarray, times: Floats, onset: Floats) -> tuple[np.n
         found = max(0.0, float((refine(hop, onset)[0] - LEAD_IN) / rate + ONSET_LEAD))
         times, frames = np.insert(times, 0, found), np.insert(frames, 0, int(round(found * FPS)))
     return frames, times
+
+
+def _on_the_beat(frames: np.ndarray, pulse: np.ndarray, onset: Floats) -> np.ndarray:
+    """At a level slower than the pulse the network hears, which half of that pulse is the beat:
+    the half the music's onsets mark. The network can prefer the off-beats of a sparse ballad (its
+    piano answers between the chords); the tracked beats stay unless most of them are the other half."""
+    halves = (pulse[0::2], pulse[1::2])
+    if min(h.size for h in halves) < 4:
+        return frames
+    loudest = max(halves, key=lambda half: float(np.maximum.reduce([onset[np.clip(half + d, 0, onset.size - 1)] for d in (-1, 0, 1)]).mean()))
+    agree = float(np.mean(np.min(np.abs(frames[:, None] - loudest[None, :]), axis=1) <= 3)) if frames.size else 0.0
+    return frames if agree >= 0.5 else loudest
+
+
+def _per_frame(onset: Floats, frames: int) -> Floats:
+    """The spectral flux (one value per hop) at the network's 50 frames a second."""
+    hop_times = (np.arange(onset.size) - LEAD_IN) * HOP / SAMPLE_RATE + ONSET_LEAD
+    return np.interp(np.arange(frames) / FPS, hop_times, onset)
 
 
 def _within_sound(frames: np.ndarray, times: Floats, signal: Signal) -> tuple[np.ndarray, Floats]:

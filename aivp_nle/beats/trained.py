@@ -12,8 +12,8 @@ the meter (3 or 4) and phase whose beats it marks most, from the first bar on, s
 Beats are then moved onto the spectral flux's onsets (the network hears at 50 fps) and the
 opening beats it misses while it warms up are put back where the music has them.
 
-Figures (bench/beats.py): mean beat F 0.93 on the shared long excerpts and their tempo-warped
-variants; 0.90 on the MIDI-rendered development set (0.89 on its held-out third).
+Figures (bench/beats.py): mean beat F 0.935 on the shared long excerpts and their tempo-warped
+variants; 0.928 on the MIDI-rendered development set (0.893 on its held-out third).
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ MIN_FIRING, MIN_ACTIVATION_PERIODICITY = 0.75, 0.18
 MIN_LOCAL_PULSE = 0.35
 ACCENT_WEIGHT = 0.5  # the low end's accent against the downbeat activation (tuned on the dev set's tuned-on part)
 SILENT_BELOW_PEAK = 1e-5  # power 50 dB under the loudest moment: an intro or outro with nothing in it
+LEVEL_SECONDS = 180.0
 WARM_UP = 1.0  # seconds the network needs to hear before its activation means anything
 SNAP = 0.03  # seconds: the farthest a beat moves onto its onset
 MODEL_CREDIT = "BeatNet models 1-3 (Heydari et al., CC BY 4.0)"
@@ -179,6 +180,7 @@ def _has_pulse(beat: Floats, signal: Signal) -> bool:
 
 def _level(beat: Floats, period: float) -> tuple[float, dict[float, float]]:
     """The beat period a listener taps among half, found and double tempo (40-240 BPM), with each level's score."""
+    beat = beat[: int(LEVEL_SECONDS * FPS)]  # three minutes tell the level; a long song need not be tracked three more times
     scores: dict[float, float] = {}
     for multiple in (2.0, 1.0, 0.5):
         bpm = 60.0 * FPS / (period * multiple)

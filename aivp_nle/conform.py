@@ -27,7 +27,7 @@ from .config import ConformTarget
 from .errors import MediaError
 from .ffmpeg import FFmpeg, locate, media_arg
 from .files import claim, hash_file, scratch_path, write_bytes
-from .probe import ISO_BMFF, MediaInfo, box_problem, probe
+from .probe import ISO_BMFF, MediaInfo, VideoStream, box_problem, probe
 from .project import VIDEO_SUFFIXES
 
 __all__ = ["CODECS", "ConformOptions", "conformed_path", "conform_clip", "picture_off", "problems", "unusable"]
@@ -54,7 +54,7 @@ def problems(info: MediaInfo, target: ConformTarget) -> list[str]:
     if video.hdr:
         found.append(f"{HDR_NAMES.get(video.color_transfer or '', 'HDR')}: needs tone mapping to Rec.709")
     tags = (video.color_primaries, video.color_transfer, video.color_matrix)
-    if not video.hdr and tags != ("bt709",) * 3:
+    if not video.hdr and not _tagged_709(video):
         found.append("colour untagged (read as Rec.709 by most, not all)" if not any(tags) else f"colour tagged {'/'.join(str(t) for t in tags)}, not Rec.709")
     if video.width % 2 or video.height % 2:
         found.append(f"odd size {video.width}x{video.height} (4:2:0 video needs even sides)")
@@ -91,15 +91,18 @@ class ConformOptions:
 RETAGGABLE = {"h264": "h264_metadata", "hevc": "hevc_metadata"}  # bitstream filters that rewrite the colour tags in place
 
 
+def _tagged_709(video: VideoStream) -> bool:
+    return (video.color_primaries, video.color_transfer, video.color_matrix) == ("bt709",) * 3
+
+
 def picture_off(info: MediaInfo, target: ConformTarget, options: ConformOptions) -> bool:
     """Whether the pictures themselves must change (rate, HDR, size, codec), which only a re-encode does;
     otherwise colour tags, timecode and audio rate are fixed by a remux, in seconds, every frame kept."""
     video = info.require_video()
-    tags_off = (video.color_primaries, video.color_transfer, video.color_matrix) != ("bt709",) * 3
     return (
         options.intermediate or options.proxy or options.scale or video.hdr or video.variable_frame_rate
         or video.frame_rate != target.fps or bool(video.width % 2 or video.height % 2)
-        or (tags_off and video.codec not in RETAGGABLE)
+        or (not _tagged_709(video) and video.codec not in RETAGGABLE)
     )
 
 
@@ -125,7 +128,7 @@ def _remux_args(take: Path, info: MediaInfo, target: ConformTarget) -> list[str]
     """Every video packet copied; the colour tags rewritten in the bitstream, the timecode stamped,
     audio re-encoded only when it is not at 48 kHz."""
     video = info.require_video()
-    retag = [] if (video.color_primaries, video.color_transfer, video.color_matrix) == ("bt709",) * 3 else [
+    retag = [] if _tagged_709(video) else [
         "-bsf:v", f"{RETAGGABLE[video.codec]}=colour_primaries=1:transfer_characteristics=1:matrix_coefficients=1",
     ]
     resample = any(a.sample_rate != 48000 for a in info.audio[:1])

@@ -308,12 +308,17 @@ def trim_weak(frames: npt.NDArray[np.int64], onset: Floats) -> npt.NDArray[np.in
     return frames[strong[0] : strong[-1] + 1]
 
 
+def strongest_near(values: Floats, frames: npt.NDArray[np.int64], reach: int = 1) -> Floats:
+    """The largest value within `reach` frames of each frame: a beat a frame early still counts."""
+    return np.maximum.reduce([values[np.clip(frames + d, 0, values.size - 1)] for d in range(-reach, reach + 1)])
+
+
 def _meter_and_phase(kick: Floats, frames: npt.NDArray[np.int64]) -> tuple[int | None, int]:
     """Beats per bar (3 or 4) and which beat starts the bar: where the kick drum leans hardest.
     None when there are too few beats to tell."""
     if frames.size < 8:
         return None, 0
-    near = np.maximum.reduce([kick[np.clip(frames + d, 0, kick.size - 1)] for d in (-1, 0, 1)])
+    near = strongest_near(kick, frames)
     average = float(near.mean()) or 1.0
     best: tuple[float, int, int] = (0.0, 4, 0)
     for meter in (4, 3):

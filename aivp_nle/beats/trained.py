@@ -41,6 +41,7 @@ from .tracker import (
     onset_strength,
     periodicity,
     refine,
+    strongest_near,
     tempo_curve,
     track,
     trim_weak,
@@ -131,7 +132,7 @@ def _on_the_beat(frames: np.ndarray, pulse: np.ndarray, onset: Floats) -> np.nda
     halves = (pulse[0::2], pulse[1::2])
     if min(h.size for h in halves) < 4:
         return frames
-    loudest = max(halves, key=lambda half: float(np.maximum.reduce([onset[np.clip(half + d, 0, onset.size - 1)] for d in (-1, 0, 1)]).mean()))
+    loudest = max(halves, key=lambda half: float(strongest_near(onset, half).mean()))
     agree = float(np.mean(np.min(np.abs(frames[:, None] - loudest[None, :]), axis=1) <= 3)) if frames.size else 0.0
     return frames if agree >= 0.5 else loudest
 
@@ -163,7 +164,7 @@ def _hops(times: Floats) -> np.ndarray:
 
 def _peaks_near(onset: Floats, hops: np.ndarray) -> Floats:
     """The strongest onset within two hops of each position."""
-    return np.maximum.reduce([onset[np.clip(hops + d, 0, onset.size - 1)] for d in range(-2, 3)])
+    return strongest_near(onset, hops, 2)
 
 
 def _has_pulse(beat: Floats, signal: Signal) -> bool:
@@ -188,7 +189,7 @@ def _level(beat: Floats, period: float) -> tuple[float, dict[float, float]]:
             continue
         frames = track(beat / (beat.std() or 1.0), np.full(beat.size, period * multiple))
         frames = frames[frames >= WARM_UP * FPS] if beat.size > 3 * WARM_UP * FPS else frames
-        firing = float(np.maximum.reduce([beat[np.clip(frames + d, 0, beat.size - 1)] for d in (-1, 0, 1)]).mean())
+        firing = float(strongest_near(beat, frames).mean())
         prior = -0.5 * (np.log2(bpm / PRIOR_BPM) / PRIOR_OCTAVES) ** 2
         scores[multiple] = FIRING_WEIGHT * float(np.log(max(firing, 1e-6))) + prior
     best = max(scores, key=lambda m: scores[m])
@@ -208,7 +209,7 @@ def _meter_and_phase(downbeat: Floats, frames: np.ndarray, accent: Floats) -> tu
     """Beats per bar (3 or 4) and the first downbeat: where the downbeat activation fires most and
     the low end is loudest (the network hears harmony change, a drum machine marks the one by
     accent), four preferred unless three is clearly better (most music our users cut is in four)."""
-    near = np.maximum.reduce([downbeat[np.clip(frames + d, 0, downbeat.size - 1)] for d in (-1, 0, 1)])
+    near = strongest_near(downbeat, frames)
     near[frames < WARM_UP * FPS] = np.nan  # what the network says before it settles is not evidence
     near, accent = near / (_mean(near) or 1.0), accent / (_mean(accent) or 1.0)
     best = (-1.0, 4, 0)

@@ -18,7 +18,7 @@ from .chunks import Chunk, ChunkManifest, chunk_of
 from .config import BeatSettings, ConformTarget, CutSettings, Fit, GrainSettings
 from .conform import problems
 from .edit import Angle, GrainAsset, Song, build_beatcut, build_multicam
-from .edit.inputs import require_common_rate, reshape_note
+from .edit.inputs import require_common_rate
 from .edit.multicam import marked_beats
 from .errors import ConfigError
 from .ffmpeg import FFmpeg, locate
@@ -26,9 +26,10 @@ from .files import next_version
 from .lipsync_workflow import LipSyncReport, lipsync_angles, lipsync_plan, require_lipsync_rate, sound_tracks
 from .probe import probe
 from .project import Project, TakeFile
+from .qc.edit import reshaped_clips
 from .timelines import load_timeline, save_timeline
 
-__all__ = ["BuildResult", "EditInputs", "beat_options", "beatcut_files", "build_project", "gather_inputs", "reshaped"]
+__all__ = ["BuildResult", "EditInputs", "beat_options", "beatcut_files", "build_project", "gather_inputs"]
 
 
 @dataclass(frozen=True)
@@ -174,27 +175,19 @@ def build_project(project: Project, ff: FFmpeg | None = None) -> BuildResult:
 
     beatcut_path = next_version(project.edit_dir, "beatcut", ".otio", save_as_version)
     return BuildResult(
-        multicam=multicam_path, beatcut=beatcut_path, timeline=beatcut, lipsync=lipsync, warnings=_build_warnings(project, takes, inputs, ff),
+        multicam=multicam_path, beatcut=beatcut_path, timeline=beatcut, lipsync=lipsync,
+        warnings=_build_warnings(project, takes, inputs, beatcut, ff),
     )
 
 
-def reshaped(angles: Sequence[Angle], target: ConformTarget, ff: FFmpeg) -> list[str]:
-    """Each take whose shape differs from the delivery's, and what the edit does with it: a vertical
-    take in a 16:9 edit is the one surprise an editor must hear about before the render."""
-    said = []
-    for angle in angles:
-        video = probe(angle.path, ff).video
-        note = reshape_note(angle.name, (video.width, video.height), (target.width, target.height), angle.fit) if video else None
-        said += [note] if note else []
-    return said
-
-
-def _build_warnings(project: Project, takes: Sequence[TakeFile], inputs: EditInputs, ff: FFmpeg) -> tuple[str, ...]:
+def _build_warnings(
+    project: Project, takes: Sequence[TakeFile], inputs: EditInputs, beatcut: otio.schema.Timeline, ff: FFmpeg,
+) -> tuple[str, ...]:
     found = []
     if inputs.grain is None:
         found.append("no grain plate: the edit has no Grain track, which the handbook puts above all footage. "
                      "`aivp grain make` makes one and sets [grain] asset")
-    found += reshaped(inputs.angles, project.config.conform, ff)
+    found += reshaped_clips(beatcut, project.edit_dir)  # the words edit QC and render use
     conformed = [t for t in takes if t.path.parent.name == "conformed"]
     raw = [t for t in takes if t.path.parent.name != "conformed" and problems(probe(t.path, ff), project.config.conform)]
     if conformed and raw:

@@ -101,12 +101,11 @@ def conform_apply(paths: tuple[Path, ...], codec: str, intermediate: bool, inter
     target = opened.config.conform if opened else ConformTarget()
     if opened and not files:
         files = [t.path for t in opened.latest_takes(conformed=False)]
-    clips = files
     options = ConformOptions(
         codec="prores" if codec == "prores" else "dnxhr", interpolate=interpolate, scale=scale, proxy=proxy, intermediate=intermediate,
     )
     ff = locate()
-    for clip in clips:
+    for clip in files:
         info = probe(clip, ff)
         if not problems(info, target) and not (proxy or scale or intermediate):
             click.echo(f"{clip.name}: conforms already, left alone")

@@ -21,7 +21,7 @@ from ..errors import NoBeatsError
 from ..ffmpeg import FFmpeg
 from .grid import BeatGrid
 
-__all__ = ["beat_grid", "beats_from_signal", "track_beats"]
+__all__ = ["beat_grid", "beats_from_signal", "onset_times", "track_beats"]
 
 Signal = npt.NDArray[np.float32]
 Floats = npt.NDArray[np.float64]
@@ -82,7 +82,7 @@ def beats_from_signal(signal: Signal, sample_rate: int, bpm: float | None = None
         return None
     periods = np.full(onset.size, period) if bpm else tempo_curve(onset, frame_rate, period)
     frames = trim_weak(track(onset / onset.std(), periods), onset)
-    times = (refine(frames, onset) - LEAD_IN) / frame_rate + ONSET_LEAD
+    times = onset_times(refine(frames, onset), sample_rate)
     # A beat in the file's last instants is the music stopping (or an encoder's padding after it).
     keep = (times >= 0.0) & (times < signal.size / sample_rate - END_GUARD)
     frames, times = frames[keep], times[keep]
@@ -306,6 +306,12 @@ def trim_weak(frames: npt.NDArray[np.int64], onset: Floats) -> npt.NDArray[np.in
     if strong.size == 0:
         return frames[:0]
     return frames[strong[0] : strong[-1] + 1]
+
+
+def onset_times(hops: Floats, sample_rate: int = SAMPLE_RATE) -> Floats:
+    """Seconds into the file of (fractional) positions in the onset curve: it starts LEAD_IN hops
+    before the file, and an onset peaks ONSET_LEAD before the sound is heard."""
+    return (hops - LEAD_IN) * HOP / sample_rate + ONSET_LEAD
 
 
 def strongest_near(values: Floats, frames: npt.NDArray[np.int64], reach: int = 1) -> Floats:

@@ -39,6 +39,7 @@ from .tracker import (
     estimate_period,
     local_pulse,
     onset_strength,
+    onset_times,
     periodicity,
     refine,
     strongest_near,
@@ -79,9 +80,10 @@ def trained_beats(signal: Signal, sample_rate: int, bpm: float | None = None) ->
 def beats_from_activation(heard: Activation, signal: Signal, *, bpm: float | None = None) -> BeatGrid | None:
     """Apart from `trained_beats` so that the decoding can be tuned and tested on a stored activation."""
     beat = heard.beat
-    if not _has_pulse(beat, signal):
-        return None
     pulse = estimate_period(beat, FPS)
+    onset, kick = onset_strength(signal, SAMPLE_RATE)
+    if not _has_pulse(beat, pulse, onset):
+        return None
     if bpm:
         period, scores = 60.0 * FPS / bpm, dict[float, float]()
     else:
@@ -89,7 +91,6 @@ def beats_from_activation(heard: Activation, signal: Signal, *, bpm: float | Non
     periods = np.full(beat.size, period) if bpm else tempo_curve(beat, FPS, period, span=SPAN, change_cost=CHANGE_COST)
     strength = beat / (beat.std() or 1.0)
     frames = trim_weak(track(strength, periods), beat)
-    onset, kick = onset_strength(signal, SAMPLE_RATE)
     if not bpm and period > 1.5 * pulse:
         frames = _on_the_beat(frames, trim_weak(track(strength, periods / 2), beat), _per_frame(onset, beat.size))
     times = refine(frames, beat) / FPS
@@ -108,11 +109,10 @@ def _onto_onsets(frames: np.ndarray, times: Floats, onset: Floats) -> tuple[np.n
     """Each beat moved onto its onset (the network hears at 50 fps, a cut needs better than a
     24 fps frame), and the opening beats the network misses while it warms up put back where the
     music has them: a song that starts on a beat is cut from its first frame."""
-    rate = SAMPLE_RATE / HOP
     if times.size < 2 or float(onset.max()) <= 0.0:
         return frames, times
     hops = _hops(times)
-    snapped = (refine(hops, onset) - LEAD_IN) / rate + ONSET_LEAD
+    snapped = onset_times(refine(hops, onset))
     times = np.where(np.abs(snapped - times) <= SNAP, np.maximum(snapped, 0.0), times)
     strong = 0.5 * float(np.median(_peaks_near(onset, hops)))
     period = float(times[1] - times[0])
@@ -120,7 +120,7 @@ def _onto_onsets(frames: np.ndarray, times: Floats, onset: Floats) -> tuple[np.n
         hop = np.maximum(_hops(np.array([first])), 0)
         if float(_peaks_near(onset, hop)[0]) < strong:
             break
-        found = max(0.0, float((refine(hop, onset)[0] - LEAD_IN) / rate + ONSET_LEAD))
+        found = max(0.0, float(onset_times(refine(hop, onset))[0]))
         times, frames = np.insert(times, 0, found), np.insert(frames, 0, int(round(found * FPS)))
     return frames, times
 
@@ -139,8 +139,7 @@ def _on_the_beat(frames: np.ndarray, pulse: np.ndarray, onset: Floats) -> np.nda
 
 def _per_frame(onset: Floats, frames: int) -> Floats:
     """The spectral flux (one value per hop) at the network's 50 frames a second."""
-    hop_times = (np.arange(onset.size) - LEAD_IN) * HOP / SAMPLE_RATE + ONSET_LEAD
-    return np.interp(np.arange(frames) / FPS, hop_times, onset)
+    return np.interp(np.arange(frames) / FPS, onset_times(np.arange(onset.size, dtype=np.float64)), onset)
 
 
 def _within_sound(frames: np.ndarray, times: Floats, signal: Signal) -> tuple[np.ndarray, Floats]:
@@ -167,14 +166,13 @@ def _peaks_near(onset: Floats, hops: np.ndarray) -> Floats:
     return strongest_near(onset, hops, 2)
 
 
-def _has_pulse(beat: Floats, signal: Signal) -> bool:
+def _has_pulse(beat: Floats, pulse: float, onset: Floats) -> bool:
     if float(np.percentile(beat, 99)) < MIN_FIRING:
         return False
     if beat.size >= 2 * TEMPO_WINDOW * FPS:  # long enough for two stretches: judged stretch by stretch
         return local_pulse(beat, FPS) >= MIN_LOCAL_PULSE
-    if periodicity(beat, FPS, estimate_period(beat, FPS)) >= MIN_ACTIVATION_PERIODICITY:
+    if periodicity(beat, FPS, pulse) >= MIN_ACTIVATION_PERIODICITY:
         return True
-    onset, _ = onset_strength(signal, SAMPLE_RATE)
     frame_rate = SAMPLE_RATE / HOP
     return float(onset.std()) > 0 and periodicity(onset, frame_rate, estimate_period(onset, frame_rate)) >= MIN_PERIODICITY
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .errors import OutputExistsError
 
-__all__ = ["NAME_MAX", "claim", "fitting_name", "hash_file", "next_version", "scratch_path", "shown", "write_bytes"]
+__all__ = ["NAME_MAX", "claim", "fitting_name", "hash_file", "next_version", "scratch_path", "shown", "slug", "write_bytes"]
 
 _TMP_PREFIX = ".aivp-tmp-"
 NAME_MAX = 255  # bytes in one file name on every file system our users have (ext4, APFS, NTFS in UTF-16 units)
@@ -30,6 +30,11 @@ def shown(name: str | Path) -> str:
     characters appear as \\xNN escapes instead of breaking the terminal or the message."""
     text = os.fsencode(name).decode("utf-8", "backslashreplace")
     return "".join(c if c.isprintable() or c == " " else f"\\x{ord(c):02x}" for c in text)
+
+
+def slug(text: str, *, limit: int = 64, empty: str = "take") -> str:
+    """Safe in a file name and in every editor: letters, digits and dashes, at most `limit` of them."""
+    return re.sub(r"[^A-Za-z0-9-]+", "-", text).strip("-")[:limit].strip("-") or empty
 
 
 def fitting_name(stem: str, suffix: str, reserve: int = 0) -> str:

@@ -16,18 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import WatchSettings
+from ..files import slug
 from .sidecar import NeighbourInfo
 
-__all__ = ["TakeIdentity", "slug", "take_identity"]
-
-
-SLUG_MAX = 64  # a shot or angle name: room for both, the version and a suffix in any file system
-
-
-def slug(text: str) -> str:
-    """Safe in a file name and in every editor: letters, digits and dashes, and not too long."""
-    cleaned = re.sub(r"[^A-Za-z0-9-]+", "-", text).strip("-")[:SLUG_MAX].strip("-")
-    return cleaned or "take"
+__all__ = ["TakeIdentity", "take_identity"]
 
 
 HANDBOOK_NAME = re.compile(r"^(?:(?P<shot>[A-Za-z0-9-]+)_)?(?P<angle>[A-Za-z0-9-]+)_v(?P<version>\d{1,4})$")

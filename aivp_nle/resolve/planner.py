@@ -7,7 +7,6 @@ executors inside Resolve only perform and verify.
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from ..edit.blends import blend_named
 from ..edit.clips import media_path
 from ..errors import EditError
 from ..ffmpeg import FFmpeg
-from ..files import write_bytes
+from ..files import slug, write_bytes
 from ..interchange import export_edit, export_path
 from ..project import Project
 from ..timelines import load_timeline
@@ -149,8 +148,7 @@ PlanFiles = tuple[Path, ...]
 def project_key(project: Project) -> str:
     """The project's folder in the user's plans: its name (readable) and a digest of its place (two
     projects both called "mv" never share one)."""
-    name = re.sub(r"[^A-Za-z0-9-]+", "-", project.root.name).strip("-")[:48] or "project"
-    return f"{name}-{hashlib.sha256(str(project.root).encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"
+    return f"{slug(project.root.name, limit=48, empty='project')}-{hashlib.sha256(str(project.root).encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"
 
 
 def write_plan(plan: ResolvePlan, project: Project, user_folder: Path | None = None) -> PlanFiles:

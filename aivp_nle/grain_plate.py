@@ -30,7 +30,9 @@ def grain_graph(width: int, height: int, fps: int, seconds: float) -> str:
     sigma, strength = (1.1, 54) if height > 1200 else (0.6, 32)
     return (
         f"color=c=0x808080:s={width}x{height}:r={fps}:d={seconds},format=yuv420p,"
-        f"noise=c0s={strength}:c0f=t,gblur=sigma={sigma}:planes=1"  # luma only: the chroma stays neutral
+        f"noise=c0s={strength}:c0f=t,gblur=sigma={sigma}:planes=1,"  # luma only: the chroma stays neutral
+        # tagged in the graph: FFmpeg 7 ignores -color_primaries & co. as output options for lavfi input
+        "setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709:range=tv"
     )
 
 
@@ -40,8 +42,7 @@ def make_grain_plate(
     """Write the plate (H.264, a loop of `seconds`); never over a file unless `replace`."""
     ff = ff or locate()
     args = [
-        "-f", "lavfi", "-i", grain_graph(width, height, fps, seconds), "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18",
-        "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-an",
+        "-f", "lavfi", "-i", grain_graph(width, height, fps, seconds), "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-an",
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     with scratch_path(path) as scratch:

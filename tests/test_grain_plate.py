@@ -36,6 +36,7 @@ def test_grain_make_writes_a_plate_at_the_projects_size_and_rate_and_sets_it(pro
     info = probe(plate, ff)
     assert info.video is not None and (info.video.width, info.video.height, info.video.frame_rate) == (640, 360, 30)
     assert info.duration == pytest.approx(2.0, abs=0.05)
+    assert (info.video.color_primaries, info.video.color_transfer, info.video.color_matrix) == ("bt709",) * 3
     reopened = open_project(project.root)
     assert reopened.grain_asset() == plate and "# my notes stay" in (project.root / "aivp.toml").read_text()
 

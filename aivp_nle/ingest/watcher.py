@@ -278,7 +278,7 @@ class Watcher:
         target = self.project.config.conform
         refusal = None if self.settings.conform else unusable(verdict.info, target)
         if refusal:
-            return self._set_aside(importer, path, f"{refusal}: the edit could not use it. {self._conform_hint(importer, path)}")
+            return self._set_aside(importer, path, f"{refusal}: the edit could not use it. {self._conform_hint(importer)}")
         outcome = importer.take_in(path, verdict.info, neighbour_info(path), verdict.identity)
         kept = f" (original kept in {self.inbox.name}/imported/)" if outcome.moved_to else ""
         if isinstance(outcome, Duplicate):
@@ -291,10 +291,10 @@ class Watcher:
             line += f"; {self._conform(outcome.take)}"
         return line
 
-    def _conform_hint(self, importer: Importer, path: Path) -> str:
-        where = importer.quarantine_dir / path.name
-        return (f"Conform it (aivp conform apply {shown(str(where))} writes a conformed copy beside it) and put the copy "
-                "in the inbox, or set [watch] conform = true to conform on import")
+    def _conform_hint(self, importer: Importer) -> str:
+        # the quarantined name can differ from the inbox's (numbered beside an earlier one): name the folder
+        return (f"Conform it (aivp conform apply on the file in {shown(str(importer.quarantine_dir))} writes a conformed "
+                "copy beside it) and put the copy in the inbox, or set [watch] conform = true to conform on import")
 
     def _conform(self, take: Path) -> str:
         try:

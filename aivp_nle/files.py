@@ -115,7 +115,7 @@ def next_version(folder: Path, stem: str, suffix: str, write: Callable[[Path], P
         except OutputExistsError:
             pass
     pattern = re.compile(rf"^{re.escape(stem)}_v(\d+){re.escape(suffix)}$")
-    taken = [int(m.group(1)) for p in folder.glob(f"{stem}_v*{suffix}") if (m := pattern.match(p.name))]
+    taken = [int(m.group(1)) for name in os.listdir(folder) if (m := pattern.match(name))]  # a regex in C: cheap in a folder of thousands
     version = max(taken, default=0) + 1
     while True:
         try:

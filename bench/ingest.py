@@ -67,12 +67,14 @@ def throughput(scratch: Path, base: bytes, files: int, megabytes: float) -> None
         (sources / f"take {index:04d}.mp4").write_bytes(variant(base, f"t{index}", padding))
     plain = scratch / "plain"
     plain.mkdir()
+    os.sync()  # each run starts with nothing of the one before still being written out
     started = time.perf_counter()
     for path in sources.iterdir():
         shutil.copyfile(path, plain / path.name)
     copy_seconds = time.perf_counter() - started
     synced = scratch / "synced"
     synced.mkdir()
+    os.sync()
     started = time.perf_counter()
     for path in sources.iterdir():
         shutil.copyfile(path, synced / path.name)
@@ -84,6 +86,7 @@ def throughput(scratch: Path, base: bytes, files: int, megabytes: float) -> None
     project = _project(scratch / "throughput", 0.1)
     for path in sources.iterdir():
         path.rename(project / "inbox" / path.name)
+    os.sync()
     started = time.perf_counter()
     subprocess.run([*WATCH, str(project), "--once"], check=True, stdout=subprocess.DEVNULL)
     ours = time.perf_counter() - started

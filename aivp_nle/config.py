@@ -149,6 +149,15 @@ class WatchSettings(_Section):
         return value
 
 
+class FarmSettings(_Section):
+    """Where conform, QC and render run: this machine, or a Dask cluster that sees the project's files."""
+
+    scheduler: str | None = Field(default=None, pattern=r"^(tcp|tls|ws|wss|inproc)://.+",
+                                  description="a Dask scheduler, tcp://HOST:8786; default: this machine's processes")
+    paths: dict[str, str] = Field(default={}, description="where the workers mount what this machine calls PREFIX: {\"/Volumes/NAS\" = \"/mnt/nas\"}")
+    segments: int | None = Field(default=None, ge=1, le=4096, description="segments of a farm render; default: two per worker")
+
+
 class DeliveryPreset(_Section):
     """A render the finished edit is delivered as (Resolve format and codec names)."""
 
@@ -175,6 +184,7 @@ class ProjectConfig(_Section):
     angles: dict[str, AngleSettings] = {}
     delivery: tuple[DeliveryPreset, ...] = DEFAULT_DELIVERY
     watch: WatchSettings = WatchSettings()
+    farm: FarmSettings = FarmSettings()
 
 
 Model = TypeVar("Model", bound=BaseModel)

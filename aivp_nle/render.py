@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import ffmpeg as graph
 import opentimelineio as otio
@@ -26,7 +26,7 @@ from .errors import ConfigError, EditError
 from .ffmpeg import FFmpeg, locate, media_arg
 from .files import claim, scratch_path
 
-__all__ = ["PRESETS", "Preset", "preview_size", "render"]
+__all__ = ["PRESETS", "Preset", "preview_size", "render", "render_size"]
 
 
 @dataclass(frozen=True)
@@ -105,22 +105,39 @@ def render(
     on_progress: Callable[[float], None] | None = None,
     replace_existing: bool = False,
     preset: str = "preview",
+    streams: Literal["both", "picture", "sound"] = "both",
+    seek: bool = False,
 ) -> Path:
     """Write `output` with a preset (preview, master, social); `on_progress` gets the fraction done.
-    Relative media resolve from `media_root`. The file appears under its name only when complete."""
+    Relative media resolve from `media_root`. The file appears under its name only when complete.
+
+    A segment of a farm render asks for the picture alone with `seek`: each clip's file is opened
+    at its in-point, so only what is on screen is decoded (the one-pass render shares one decoder
+    per file instead, which keeps memory flat over hundreds of cuts); the sound is rendered once,
+    for the whole edit, with `streams="sound"`."""
     chosen = _preset_for(preset, output)
     frame = _frame_of(timeline, chosen, size, media_root)
-    inputs = _Inputs(frame.rate, frame.width, frame.height)
-    streams = [_picture(timeline, inputs, frame, chosen), *_sound(timeline, inputs, frame)]
+    inputs = _Inputs(frame.rate, frame.width, frame.height, seek)
+    picture = [_picture(timeline, inputs, frame, chosen)] if streams != "sound" else []
+    sound = _sound(timeline, inputs, frame) if streams != "picture" else []
+    if not picture and not sound:
+        raise EditError(f"timeline {timeline.name!r} has no enabled audio track to render")
+    video = {**chosen.video, **_bitrate(chosen, frame), "r": frame.rate, "color_primaries": "bt709", "color_trc": "bt709",
+             "colorspace": "bt709"} if picture else {}
+    audio = {**chosen.audio, "ar": 48000} if sound else {}
     output = output.expanduser().absolute()
     with scratch_path(output) as scratch:
-        command = graph.output(
-            *streams, media_arg(scratch), t=f"{frame.seconds:.6f}", r=frame.rate, color_primaries="bt709",
-            color_trc="bt709", colorspace="bt709", ar=48000, **chosen.video, **_bitrate(chosen, frame), **chosen.audio,
-        ).overwrite_output()
+        command = graph.output(*picture, *sound, media_arg(scratch), t=f"{frame.seconds:.6f}", **video, **audio).overwrite_output()
         progress = (lambda done: on_progress(min(1.0, done / frame.seconds))) if on_progress else None
         (ff or locate()).run_graph(command, f"rendering {timeline.name!r} to {output}", progress)
         return claim(scratch, output, replace=replace_existing)
+
+
+def render_size(timeline: otio.schema.Timeline, output: Path, *, preset: str = "preview", size: tuple[int, int] | None = None,
+                ) -> tuple[int, int]:
+    """The picture size a render to `output` will have; refuses a preset or a name that do not go together."""
+    frame = _frame_of(timeline, _preset_for(preset, output), size, None)
+    return frame.width, frame.height
 
 
 def _preset_for(preset: str, output: Path) -> Preset:
@@ -242,8 +259,8 @@ class _Decoder:
 class _Inputs:
     """ffmpeg inputs and the filter chains that trim them, shared where playback stays monotonic."""
 
-    def __init__(self, rate: float, width: int, height: int) -> None:
-        self.rate, self.width, self.height = rate, width, height
+    def __init__(self, rate: float, width: int, height: int, seek: bool = False) -> None:
+        self.rate, self.width, self.height, self.seek = rate, width, height, seek
         self._open: dict[Path, _Decoder] = {}
 
     def concat(self, segments: list[Segment]) -> Any:
@@ -267,12 +284,17 @@ class _Inputs:
         if s.path is None:
             size = f"{self.width}x{self.height}"
             return graph.input(f"color=c=black:s={size}:r={self.rate}:d={s.frames / self.rate:.6f}", f="lavfi").video
-        stream = self._source(s)
-        return stream.trim(start_frame=s.start, end_frame=s.start + s.frames).setpts("PTS-STARTPTS")
+        stream, origin = self._source(s)
+        return stream.trim(start_frame=s.start - origin, end_frame=s.start - origin + s.frames).setpts("PTS-STARTPTS")
 
-    def _source(self, s: Segment) -> Any:
-        """A prepared stream for the segment: reuse the file's decoder when the segment lies ahead of it."""
+    def _source(self, s: Segment) -> tuple[Any, int]:
+        """A prepared stream for the segment and the media frame it starts at: reuse the file's decoder
+        when the segment lies ahead of it; when seeking, open the file at the segment's in-point."""
         assert s.path is not None
+        if self.seek and not (s.looped or s.still):
+            # half a frame early: the frame at the in-point is kept whatever the rounding of its time
+            opened = graph.input(media_arg(s.path), ss=f"{max(0.0, (s.start - 0.5) / self.rate):.6f}").video
+            return self._prepare(opened, s.fit), s.start
         shared = self._open.get(s.path)
         if shared is None or s.looped or s.still or s.start < shared.next_frame:
             shared = _Decoder(self._prepare(self._open_input(s), s.fit).split())
@@ -280,7 +302,7 @@ class _Inputs:
                 self._open[s.path] = shared
         shared.next_frame = s.start + s.frames
         shared.outputs += 1
-        return shared.splitter[shared.outputs - 1]
+        return shared.splitter[shared.outputs - 1], 0
 
     def _open_input(self, s: Segment) -> Any:
         """The decoded picture of a segment's file. A short looped plate (the grain) is decoded once

@@ -171,3 +171,33 @@ class _Bytes:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
+
+
+CLUSTER = click.option("--cluster", metavar="tcp://HOST:8786",
+                       help="run on this Dask scheduler's workers (default: [farm] scheduler in aivp.toml, else this machine)")
+
+
+class _Tasks:
+    """One progress bar for a whole farm job, its label the tasks done / running / failed."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+        self.shown = 0
+
+    def __call__(self, tally: Any) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=tally.total, label=self.label, show_pos=True).__enter__()
+        self.bar.label = f"{self.label} ({tally.running} running, {tally.failed} failed)"
+        if tally.done > self.shown:
+            self.bar.update(tally.done - self.shown)
+            self.shown = tally.done
+        else:
+            self.bar.render_progress()
+
+    def __enter__(self) -> _Tasks:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)

@@ -12,23 +12,25 @@ import click
 from ..audio import decode_mono
 from ..beats.analysis import DEFAULT_TRACKER, LEVELS, TRACKERS, BeatOptions, analyse
 from ..beats.plot import beat_picture, write_png
-from ..config import BeatSettings, ConformTarget, CutPattern, CutSettings, GrainSettings, ProjectConfig, checked
+from ..config import BeatSettings, ConformTarget, CutPattern, CutSettings, FarmSettings, GrainSettings, ProjectConfig, checked
 from ..demo import run_demo
 from ..edit import meta
 from ..edit.beatcut import cut_times
 from ..edit.clips import media_path
 from ..edit.meta import timeline_rate
 from ..errors import AivpError, ConfigError
+from ..farm.jobs import Farm, farm_for, require_tools
+from ..farm.segments import render_segments
 from ..ffmpeg import locate
 from ..lipsync_workflow import LipSyncReport
 from ..pipeline import beat_options, beatcut_files, build_project
 from ..probe import probe
-from ..project import init_project, open_project
+from ..project import CONFIG_NAME, init_project, open_project
 from ..render import PRESETS, render
 from ..samples import write_samples
 from ..take_steps import STEPS, Step, mark, order_warnings
 from ..timelines import load_timeline, save_timeline
-from ._common import A_PATH, _describe, _Progress, _size, main
+from ._common import A_PATH, CLUSTER, _describe, _Progress, _size, _Tasks, main
 
 
 @main.command()
@@ -220,8 +222,15 @@ def build(project: Path) -> None:
                    "H.264 tuned to keep grain, a touch of contrast, no pure black, a high bitrate")
 @click.option("--size", help="WIDTHxHEIGHT; default the preset's")
 @click.option("--force", is_flag=True, help="replace OUTPUT if it exists")
-def render_command(edit: Path, output: Path, preset: str, size: str | None, force: bool) -> None:
-    """Render an edit in one ffmpeg pass: the picture, the grain blended at its mode and opacity, the audio tracks mixed."""
+@CLUSTER
+@click.option("--segments", type=click.IntRange(1, 4096),
+              help="render in this many segments split at cuts, side by side (default with a cluster: two per worker)")
+def render_command(edit: Path, output: Path, preset: str, size: str | None, force: bool, cluster: str | None,
+                   segments: int | None) -> None:
+    """Render an edit: the picture, the grain blended at its mode and opacity, the audio tracks mixed.
+
+    In one ffmpeg pass, or with --segments or a cluster (--cluster, [farm] scheduler) split at cuts
+    into segments rendered side by side, each decoding only what is on screen, joined without re-encoding."""
     timeline = load_timeline(edit)
     takes = [c for t in timeline.video_tracks() if meta.role_of(t) in (meta.Role.ANGLE, meta.Role.CUT) for c in t.find_clips()]
     _warn_order([media_path(c, edit.absolute().parent) for c in takes], int(timeline_rate(timeline)))
@@ -229,9 +238,28 @@ def render_command(edit: Path, output: Path, preset: str, size: str | None, forc
 
     for note in reshaped_clips(timeline, edit.absolute().parent):
         click.echo(f"warning: {note}", err=True)
-    with _Progress(f"rendering {edit.name} ({preset})") as advance:
-        written = render(timeline, output, size=_size(size), media_root=edit.absolute().parent, on_progress=advance, replace_existing=force, preset=preset)
+    project = next((folder for folder in edit.absolute().parents if (folder / CONFIG_NAME).is_file()), None)
+    settings = open_project(project).config.farm if project else FarmSettings()
+    if segments or cluster or settings.scheduler:
+        written = _render_on_farm(timeline, edit, output, preset, _size(size), force, farm_for(settings, cluster=cluster),
+                                  segments, project.name if project else edit.stem)
+    else:
+        with _Progress(f"rendering {edit.name} ({preset})") as advance:
+            written = render(timeline, output, size=_size(size), media_root=edit.absolute().parent, on_progress=advance,
+                             replace_existing=force, preset=preset)
     click.echo(f"wrote {written}")
+
+
+def _render_on_farm(timeline: Any, edit: Path, output: Path, preset: str, size: tuple[int, int] | None, force: bool,
+                    farm: Farm, segments: int | None, project: str) -> Path:
+    try:
+        require_tools(farm.executor, f"render {preset}")
+        with _Tasks(f"rendering {edit.name} ({preset}) on {farm.executor.name}") as shown_tally:
+            return render_segments(timeline, output, executor=farm.executor, preset=preset, size=size,
+                                   media_root=edit.absolute().parent, paths=farm.paths, project=project,
+                                   segments=segments or farm.segments, on_tally=shown_tally, replace_existing=force)
+    finally:
+        farm.close()
 
 
 @main.command("mark")

@@ -9,13 +9,14 @@ import click
 
 from ..beats.analysis import BeatOptions, analyse
 from ..chunks import chunk_reference, manifest_path
-from ..config import ConformTarget
+from ..config import ConformTarget, FarmSettings
 from ..conform import ConformOptions, conform_clip, picture_off, problems
+from ..farm.jobs import conform_on_farm, farm_for
 from ..ffmpeg import locate
 from ..probe import probe
 from ..project import STAGES, VIDEO_SUFFIXES, media_files, open_project
 from ..take_steps import mark
-from ._common import A_PATH, _describe, _Progress, main
+from ._common import A_PATH, CLUSTER, _describe, _Progress, _Tasks, main
 
 
 @main.command()
@@ -90,7 +91,9 @@ def _project_of(clip: Path) -> Path:
 @click.option("--interpolate", is_flag=True, help="change the rate by motion interpolation instead of dropping/repeating frames")
 @click.option("--scale", is_flag=True, help="also scale (fit, padded) to the working size")
 @click.option("--proxy", is_flag=True, help="write half-size H.264 proxies instead (in proxies/)")
-def conform_apply(paths: tuple[Path, ...], codec: str, intermediate: bool, interpolate: bool, scale: bool, proxy: bool) -> None:
+@CLUSTER
+def conform_apply(paths: tuple[Path, ...], codec: str, intermediate: bool, interpolate: bool, scale: bool, proxy: bool,
+                  cluster: str | None) -> None:
     """Conformed copies beside the clips in conformed/ (the originals are only read), changing only what is off:
     colour tags, timecode and audio rate alone are a remux (seconds, every frame kept); rate, HDR or size
     re-encode into the intermediate. PATHS: a project (default: here; the takes the edit uses) or clips
@@ -105,12 +108,28 @@ def conform_apply(paths: tuple[Path, ...], codec: str, intermediate: bool, inter
         codec="prores" if codec == "prores" else "dnxhr", interpolate=interpolate, scale=scale, proxy=proxy, intermediate=intermediate,
     )
     ff = locate()
+    work = []
     for clip in files:
         info = probe(clip, ff)
         if not problems(info, target) and not (proxy or scale or intermediate):
             click.echo(f"{clip.name}: conforms already, left alone")
-            continue
-        how = "re-encoding" if picture_off(info, target, options) else "remuxing"
+        else:
+            work.append((clip, "re-encoding" if picture_off(info, target, options) else "remuxing"))
+    settings = opened.config.farm if opened else FarmSettings()
+    if work and (cluster or settings.scheduler):
+        farm = farm_for(settings, cluster=cluster)
+        try:
+            with _Tasks(f"conforming {len(work)} take(s) on {farm.executor.name}") as shown_tally:
+                copies = conform_on_farm([clip for clip, _ in work], target, options, farm=farm,
+                                          project=opened.root.name if opened else "clips", on_tally=shown_tally)
+        finally:
+            farm.close()
+        for (clip, how), path in zip(work, copies, strict=True):
+            if not options.proxy:
+                mark(clip, "conformed", f"{target.fps} fps, {target.color}")
+            click.echo(f"wrote {path} ({how[:-3]}ed)")
+        return
+    for clip, how in work:
         with _Progress(f"{how} {clip.name}") as advance:
             written = conform_clip(clip, target, options, ff, on_progress=advance)
         if not options.proxy:

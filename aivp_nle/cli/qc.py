@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -9,12 +10,13 @@ from pydantic import TypeAdapter
 
 from ..config import ConformTarget, CutSettings
 from ..errors import AivpError, ConfigError
+from ..farm.jobs import farm_for, qc_on_farm
 from ..ffmpeg import locate
 from ..files import shown
 from ..project import CONFIG_NAME, Project, open_project
 from ..qc import QcReport, import_checklist, qc_file, qc_project, read_checklist, write_report
 from ..qc.checklist import CHECKLIST, FILE_NAME
-from ._common import A_PATH, main
+from ._common import A_PATH, CLUSTER, _Tasks, main
 
 DEFAULT_REPORT = Path(".aivp-default-report")  # `--report` given without a folder
 
@@ -52,7 +54,8 @@ def _table(reports: list[QcReport]) -> None:
 @click.option("--report", "report_dir", type=A_PATH, is_flag=False, flag_value=DEFAULT_REPORT,
               help="write the HTML report (here, or in DIR: `--report DIR`); --project always writes it, in 06_Edit/qc by default")
 @click.option("--checklist", type=A_PATH, help="with --project: put a checklist.json the report saved into the project")
-def qc(target: Path, whole_project: bool, as_json: bool, report_dir: Path | None, checklist: Path | None) -> None:
+@CLUSTER
+def qc(target: Path, whole_project: bool, as_json: bool, report_dir: Path | None, checklist: Path | None, cluster: str | None) -> None:
     """Measure a take or an .otio edit against the handbook's QC checklist.
 
     Exits 0 when everything passes, 1 when anything fails, 2 when it could not run (a missing or
@@ -60,7 +63,7 @@ def qc(target: Path, whole_project: bool, as_json: bool, report_dir: Path | None
     texture crawl, near-black areas, conform target, length over 10 s, audio clipping, silence and
     loudness. Edits: shots under the minimum, cuts off the beat, the same angle twice, offline media."""
     try:
-        reports, whole = _measure(target, whole_project, as_json, report_dir, checklist)
+        reports, whole = _measure(target, whole_project, as_json, report_dir, checklist, cluster)
     except AivpError as error:
         click.echo(f"aivp: error: {error}", err=True)
         raise click.exceptions.Exit(2) from None
@@ -77,8 +80,24 @@ def qc(target: Path, whole_project: bool, as_json: bool, report_dir: Path | None
         raise click.exceptions.Exit(1)
 
 
+def _on_farm(project: Project, cluster: str | None) -> Callable[[list[Path]], list[QcReport]] | None:
+    """The takes measured on the cluster (--cluster, [farm] scheduler), or None: here, one by one."""
+    if not (cluster or project.config.farm.scheduler):
+        return None
+
+    def measure(takes: list[Path]) -> list[QcReport]:
+        farm = farm_for(project.config.farm, cluster=cluster)
+        try:
+            with _Tasks(f"qc of {len(takes)} take(s) on {farm.executor.name}") as shown_tally:
+                return qc_on_farm(takes, project.config.conform, farm=farm, project=project.root.name, on_tally=shown_tally)
+        finally:
+            farm.close()
+
+    return measure
+
+
 def _measure(target: Path, whole_project: bool, as_json: bool, report_dir: Path | None, checklist: Path | None,
-             ) -> tuple[list[QcReport], bool]:
+             cluster: str | None) -> tuple[list[QcReport], bool]:
     ff = locate()
     project: Project | None
     if whole_project:
@@ -86,7 +105,8 @@ def _measure(target: Path, whole_project: bool, as_json: bool, report_dir: Path 
         qc_dir = project.edit_dir / "qc"
         if checklist:
             click.echo(f"checklist saved in {import_checklist(checklist, qc_dir)}", err=as_json)
-        reports = qc_project(project, ff, on_take=lambda path, number, count: click.echo(f"qc {number}/{count}: {path.name}", err=True))
+        reports = qc_project(project, ff, on_take=lambda path, number, count: click.echo(f"qc {number}/{count}: {path.name}", err=True),
+                             measure=_on_farm(project, cluster))
         report_dir = qc_dir if report_dir in (None, DEFAULT_REPORT) else report_dir
         title = project.root.name
     else:

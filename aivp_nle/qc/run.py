@@ -45,13 +45,17 @@ def project_takes(project: Project) -> list[Path]:
 
 def qc_project(
     project: Project, ff: FFmpeg | None = None, *, on_take: Callable[[Path, int, int], None] | None = None,
+    measure: Callable[[list[Path]], list[QcReport]] | None = None,
 ) -> list[QcReport]:
     """Every take, then the newest edit; `on_take(path, number, count)` before each take, since a
-    project's QC takes minutes and should say where it is."""
+    project's QC takes minutes and should say where it is. `measure` measures the takes all at once
+    instead (on a farm: `farm.jobs.qc_on_farm`)."""
     ff = ff or locate()
     takes = project_takes(project)
     reports = []
-    for number, path in enumerate(takes, 1):
+    if measure is not None:
+        reports = measure(takes)
+    for number, path in enumerate(takes if measure is None else [], 1):
         if on_take:
             on_take(path, number, len(takes))
         reports.append(qc_take(path, project.config.conform, ff))

@@ -187,7 +187,8 @@ class _Tasks:
 
     def __call__(self, tally: Any) -> None:
         if self.bar is None:
-            self.bar = click.progressbar(length=tally.total, label=self.label, show_pos=True, file=click.get_text_stream("stderr")).__enter__()
+            bar: Any = click.progressbar(length=tally.total, label=self.label, show_pos=True, file=click.get_text_stream("stderr"))
+            self.bar = bar.__enter__()  # on stderr: `qc --json` keeps stdout for the JSON
         self.bar.label = f"{self.label} ({tally.running} running, {tally.failed} failed)"
         if tally.done > self.shown:
             self.bar.update(tally.done - self.shown)

@@ -12,6 +12,7 @@ import ast
 import functools
 import importlib
 import signal
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,7 +188,7 @@ class _Tasks:
 
     def __call__(self, tally: Any) -> None:
         if self.bar is None:
-            bar: Any = click.progressbar(length=tally.total, label=self.label, show_pos=True, file=click.get_text_stream("stderr"))
+            bar: Any = click.progressbar(length=tally.total, label=self.label, show_pos=True, file=sys.stderr)
             self.bar = bar.__enter__()  # on stderr: `qc --json` keeps stdout for the JSON
         self.bar.label = f"{self.label} ({tally.running} running, {tally.failed} failed)"
         if tally.done > self.shown:

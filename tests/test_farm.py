@@ -4,7 +4,6 @@ mid-render changes nothing, and no scheduler is one clear line."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -30,37 +29,9 @@ from aivp_nle.ffmpeg import locate  # noqa: E402
 from aivp_nle.qc.take import qc_take  # noqa: E402
 from aivp_nle.render import render  # noqa: E402
 from aivp_nle.timelines import load_timeline  # noqa: E402
+from tests.dask_cluster import Cluster  # noqa: E402
 
 SIZE = (320, 180)
-
-
-class Cluster:
-    """`dask scheduler` and `dask worker` processes, as a studio would start them."""
-
-    def __init__(self, folder: Path, workers: int = 2) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.file = folder / "scheduler.json"
-        dask = [sys.executable, "-m"]
-        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-        self.scheduler = subprocess.Popen([*dask, "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
-                                           "--no-dashboard", "--scheduler-file", str(self.file)], **quiet)
-        self.workers = [subprocess.Popen([*dask, "distributed.cli.dask_worker", "--scheduler-file", str(self.file),
-                                          "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1"], **quiet)
-                        for _ in range(workers)]
-        deadline = time.monotonic() + 60
-        while not self.file.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        self.address = json.loads(self.file.read_text())["address"]
-        probe = DaskCluster(self.address)
-        try:
-            probe.client.wait_for_workers(workers, timeout=60)
-        finally:
-            probe.close()
-
-    def stop(self) -> None:
-        for process in [*self.workers, self.scheduler]:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")

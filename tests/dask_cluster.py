@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ from aivp_nle.farm.executor import DaskCluster
 class Cluster:
     """`dask scheduler` and `dask worker` processes, as a studio would start them."""
 
-    def __init__(self, folder: Path, workers: int = 2) -> None:
+    def __init__(self, folder: Path, workers: int = 2, env: dict[str, str] | None = None) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.file = folder / "scheduler.json"
         dask = [sys.executable, "-m"]
@@ -23,7 +24,8 @@ class Cluster:
         self.scheduler = subprocess.Popen([*dask, "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
                                            "--no-dashboard", "--scheduler-file", str(self.file)], **quiet)
         self.workers = [subprocess.Popen([*dask, "distributed.cli.dask_worker", "--scheduler-file", str(self.file),
-                                          "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1"], **quiet)
+                                          "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1"],
+                                         env={**os.environ, **(env or {})}, **quiet)
                         for _ in range(workers)]
         deadline = time.monotonic() + 60
         while not self.file.exists() and time.monotonic() < deadline:

@@ -22,7 +22,7 @@ from aivp_nle.config import ConformTarget  # noqa: E402
 from aivp_nle.conform import ConformOptions, conform_clip  # noqa: E402
 from aivp_nle.demo import run_demo  # noqa: E402
 from aivp_nle.farm.executor import DaskCluster, Embedded, FarmError  # noqa: E402
-from aivp_nle.farm.jobs import Farm, conform_on_farm, qc_on_farm  # noqa: E402
+from aivp_nle.farm.jobs import Farm, conform_on_farm, qc_on_farm, require_tools  # noqa: E402
 from aivp_nle.farm.paths import PathMap  # noqa: E402
 from aivp_nle.farm.segments import cut_frames, render_segments, split_at_cuts  # noqa: E402
 from aivp_nle.ffmpeg import locate  # noqa: E402
@@ -137,6 +137,31 @@ def test_a_worker_that_cannot_see_a_take_names_the_path_it_looked_for(cluster: C
             qc_on_farm([take], ConformTarget(fps=24), farm=farm)
     finally:
         farm.close()
+
+
+def test_a_task_failing_three_times_returns_its_log(cluster: Cluster, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all" * 100)
+    farm = Farm(DaskCluster(cluster.address))
+    try:
+        with pytest.raises(FarmError, match=r"failed 3 times on tcp://127\.0\.0\.1:\d+; its log:\n.*broken\.mp4"):
+            qc_on_farm([broken], ConformTarget(fps=24), farm=farm)
+    finally:
+        farm.close()
+
+
+def test_a_worker_whose_ffmpeg_lacks_the_encoder_stops_the_job_before_it_starts(demo: Path, tmp_path: Path) -> None:
+    bare = tmp_path / "ffmpeg"
+    bare.write_text("#!/bin/sh\necho 'ffmpeg version 0.0-bare'\n")  # lists no encoder, no filter
+    bare.chmod(0o755)
+    cluster = Cluster(tmp_path / "dask", workers=1, env={"AIVP_FFMPEG": str(bare)})
+    farm = Farm(DaskCluster(cluster.address))
+    try:
+        with pytest.raises(FarmError, match=r"lacks encoder prores_ks, filter blend, muxer mov, which render master needs"):
+            require_tools(farm.executor, "render master")
+    finally:
+        farm.close()
+        cluster.stop()
 
 
 def test_a_worker_killed_mid_render_leaves_the_render_complete_and_right(demo: Path, one_pass: Path, tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from .errors import ConfigError, EditError
 from .ffmpeg import FFmpeg, locate, media_arg
 from .files import claim, scratch_path
 
-__all__ = ["PRESETS", "Preset", "preview_size", "render", "render_size"]
+__all__ = ["PRESETS", "Preset", "cut_frames", "preview_size", "render", "render_size"]
 
 
 @dataclass(frozen=True)
@@ -122,8 +122,8 @@ def render(
     sound = _sound(timeline, inputs, frame) if streams != "picture" else []
     if not picture and not sound:
         raise EditError(f"timeline {timeline.name!r} has no enabled audio track to render")
-    video = {**chosen.video, **_bitrate(chosen, frame), "r": frame.rate, "color_primaries": "bt709", "color_trc": "bt709",
-             "colorspace": "bt709"} if picture else {}
+    video = {**chosen.video, **_bitrate(chosen, frame), **_keyframes_at_cuts(timeline, frame), "r": frame.rate,
+             "color_primaries": "bt709", "color_trc": "bt709", "colorspace": "bt709"} if picture else {}
     audio = {**chosen.audio, "ar": 48000} if sound else {}
     output = output.expanduser().absolute()
     with scratch_path(output) as scratch:
@@ -138,6 +138,19 @@ def render_size(timeline: otio.schema.Timeline, output: Path, *, preset: str = "
     """The picture size a render to `output` will have; refuses a preset or a name that do not go together."""
     frame = _frame_of(timeline, _preset_for(preset, output), size, None)
     return frame.width, frame.height
+
+
+def cut_frames(timeline: otio.schema.Timeline) -> list[int]:
+    """Frames where the picture cuts (clip boundaries of the picture tracks, the grain left out)."""
+    rate = timeline_rate(timeline)
+    cuts: set[int] = set()
+    for track in timeline.video_tracks():
+        if track.enabled and meta.role_of(track) != meta.Role.GRAIN:
+            at = 0
+            for item in track:
+                at += round(item.duration().rescaled_to(rate).value)
+                cuts.add(at)
+    return sorted(cuts)
 
 
 def _preset_for(preset: str, output: Path) -> Preset:
@@ -186,6 +199,14 @@ def _sound(timeline: otio.schema.Timeline, inputs: _Inputs, frame: _Frame) -> li
     if len(sounds) > 1:
         return [graph.filter(sounds, "amix", inputs=len(sounds), normalize=0)]
     return sounds
+
+
+def _keyframes_at_cuts(timeline: otio.schema.Timeline, frame: _Frame) -> dict[str, str]:
+    """A keyframe (closed GOP) on every cut: the file seeks to any shot, and a render in segments split
+    at cuts makes the same GOPs, hence nearly the same frames, as one pass (half a frame early: the
+    first frame at or after each time is the keyframe, whatever the rounding)."""
+    times = [f"{(cut - 0.5) / frame.rate:.6f}" for cut in cut_frames(timeline) if 0 < cut < frame.total]
+    return {"force_key_frames": ",".join(times)} if times else {}
 
 
 def _bitrate(chosen: Preset, frame: _Frame) -> dict[str, str]:

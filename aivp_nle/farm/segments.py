@@ -18,32 +18,18 @@ from pathlib import Path
 
 import opentimelineio as otio
 
-from ..edit import meta
 from ..edit.meta import timeline_rate
 from ..errors import EditError
 from ..ffmpeg import FFmpeg, locate, media_arg
 from ..files import claim, scratch_path
-from ..render import PRESETS, render_size
+from ..render import PRESETS, cut_frames, render_size
 from . import tasks
 from .executor import Executor, Tally, Task, job_keys
 from .paths import PathMap
 
-__all__ = ["cut_frames", "render_segments", "split_at_cuts"]
+__all__ = ["render_segments", "split_at_cuts"]
 
 SEGMENTS_PER_WORKER = 2  # a slow segment then holds up only half a worker's share
-
-
-def cut_frames(timeline: otio.schema.Timeline) -> list[int]:
-    """Frames where the picture cuts (clip boundaries of the picture tracks, the grain left out)."""
-    rate = timeline_rate(timeline)
-    cuts: set[int] = set()
-    for track in timeline.video_tracks():
-        if track.enabled and meta.role_of(track) != meta.Role.GRAIN:
-            at = 0
-            for item in track:
-                at += round(item.duration().rescaled_to(rate).value)
-                cuts.add(at)
-    return sorted(cuts)
 
 
 def split_at_cuts(timeline: otio.schema.Timeline, *, count: int) -> list[tuple[int, int]]:

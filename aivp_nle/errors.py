@@ -46,6 +46,10 @@ class MediaError(AivpError):
         self.fix = fix
         super().__init__(f"{self.path}: {problem}. {fix}")
 
+    def __reduce__(self) -> tuple[type[MediaError], tuple[Path, str, str]]:
+        # as its arguments, so it crosses to and from a farm worker (pickle would pass only the message)
+        return type(self), (self.path, self.problem, self.fix)
+
 
 class RateMismatchError(MediaError):
     """Takes that would mix frame rates, which the handbook forbids: conform them first."""

@@ -10,13 +10,13 @@ import click
 from ..beats.analysis import BeatOptions, analyse
 from ..chunks import chunk_reference, manifest_path
 from ..config import ConformTarget, FarmSettings
-from ..conform import ConformOptions, conform_clip, picture_off, problems
+from ..conform import ConformOptions, picture_off, problems
 from ..farm.jobs import conform_on_farm, farm_for
 from ..ffmpeg import locate
 from ..probe import probe
 from ..project import STAGES, VIDEO_SUFFIXES, media_files, open_project
 from ..take_steps import mark
-from ._common import A_PATH, CLUSTER, _describe, _Progress, _Tasks, main
+from ._common import A_PATH, CLUSTER, _describe, _Tasks, main
 
 
 @main.command()
@@ -115,26 +115,19 @@ def conform_apply(paths: tuple[Path, ...], codec: str, intermediate: bool, inter
             click.echo(f"{clip.name}: conforms already, left alone")
         else:
             work.append((clip, "re-encoding" if picture_off(info, target, options) else "remuxing"))
-    settings = opened.config.farm if opened else FarmSettings()
-    if work and (cluster or settings.scheduler):
-        farm = farm_for(settings, cluster=cluster)
-        try:
-            with _Tasks(f"conforming {len(work)} take(s) on {farm.executor.name}") as shown_tally:
-                copies = conform_on_farm([clip for clip, _ in work], target, options, farm=farm,
-                                          project=opened.root.name if opened else "clips", on_tally=shown_tally)
-        finally:
-            farm.close()
-        for (clip, how), path in zip(work, copies, strict=True):
-            if not options.proxy:
-                mark(clip, "conformed", f"{target.fps} fps, {target.color}")
-            click.echo(f"wrote {path} ({how[:-3]}ed)")
+    if not work:
         return
-    for clip, how in work:
-        with _Progress(f"{how} {clip.name}") as advance:
-            written = conform_clip(clip, target, options, ff, on_progress=advance)
+    farm = farm_for(opened.config.farm if opened else FarmSettings(), cluster=cluster)
+    try:  # side by side: on the cluster (--cluster, [farm] scheduler), else by this machine's processes
+        with _Tasks(f"conforming {len(work)} take(s) on {farm.executor.name}") as shown_tally:
+            copies = conform_on_farm([clip for clip, _ in work], target, options, farm=farm,
+                                     project=opened.root.name if opened else "clips", on_tally=shown_tally)
+    finally:
+        farm.close()
+    for (clip, how), path in zip(work, copies, strict=True):
         if not options.proxy:
             mark(clip, "conformed", f"{target.fps} fps, {target.color}")
-        click.echo(f"wrote {written} ({how[:-3]}ed)")
+        click.echo(f"wrote {path} ({how[:-3]}ed)")
 
 
 @main.command()

@@ -80,10 +80,8 @@ def qc(target: Path, whole_project: bool, as_json: bool, report_dir: Path | None
         raise click.exceptions.Exit(1)
 
 
-def _on_farm(project: Project, cluster: str | None) -> Callable[[list[Path]], list[QcReport]] | None:
-    """The takes measured on the cluster (--cluster, [farm] scheduler), or None: here, one by one."""
-    if not (cluster or project.config.farm.scheduler):
-        return None
+def _on_farm(project: Project, cluster: str | None) -> Callable[[list[Path]], list[QcReport]]:
+    """The takes measured side by side: on the cluster (--cluster, [farm] scheduler), else by this machine's processes."""
 
     def measure(takes: list[Path]) -> list[QcReport]:
         farm = farm_for(project.config.farm, cluster=cluster)
@@ -105,8 +103,7 @@ def _measure(target: Path, whole_project: bool, as_json: bool, report_dir: Path 
         qc_dir = project.edit_dir / "qc"
         if checklist:
             click.echo(f"checklist saved in {import_checklist(checklist, qc_dir)}", err=as_json)
-        reports = qc_project(project, ff, on_take=lambda path, number, count: click.echo(f"qc {number}/{count}: {path.name}", err=True),
-                             measure=_on_farm(project, cluster))
+        reports = qc_project(project, ff, measure=_on_farm(project, cluster))
         report_dir = qc_dir if report_dir in (None, DEFAULT_REPORT) else report_dir
         title = project.root.name
     else:

@@ -9,6 +9,7 @@ task is retried (three attempts in all), and the scheduler sees the tasks of eve
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import secrets
 import time
@@ -82,7 +83,10 @@ class Embedded:
 
     def run(self, tasks: Sequence[Task], *, on_tally: Callable[[Tally], None] | None = None) -> list[Any]:
         tally = Tally(len(tasks))
-        with ProcessPoolExecutor(max_workers=min(self.processes, max(1, len(tasks)))) as pool:
+        # forkserver (spawn where there is none): a fork of a process with threads (the watcher's, a
+        # test runner's) can inherit a held lock; the tasks import what they need themselves
+        context = multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn")
+        with ProcessPoolExecutor(max_workers=min(self.processes, max(1, len(tasks))), mp_context=context) as pool:
             futures: dict[Future[Any], int] = {pool.submit(t.function, *t.args): n for n, t in enumerate(tasks)}
             results: list[Any] = [None] * len(tasks)
             pending = set(futures)

@@ -1,6 +1,7 @@
 """Benchmark the farm render: one pass against the segment render, on this machine and on 2 Dask workers.
 
-A beat-cut of 5 angles (a cut every beat pair, the grain over it, the song) at the master preset
+A beat-cut of 5 angles (textured, grainy takes that cost what a generation costs to decode; a cut
+every beat pair, the grain over it, the song) at the master preset
 (ProRes 422 HQ, where decoding weighs most) and at the preview preset, rendered in one pass (each
 angle decoded for the whole song) and in segments (each file opened at its in-point: only what is
 on screen is decoded); the baseline is transcoding one angle with the grain, the same edit with
@@ -36,6 +37,17 @@ from aivp_nle.render import render  # noqa: E402
 from tests.dask_cluster import Cluster  # noqa: E402
 
 COLOURS = ("red", "green", "blue", "yellow", "magenta")
+
+
+def _textured_angle(path: Path, seconds: float, size: tuple[int, int], seed: int) -> Path:
+    """A take that costs what a generation costs to decode: moving detail and grain, not a flat colour,
+    a keyframe every 2 s (a seek decodes at most that much before an in-point)."""
+    width, height = size
+    picture = (f"testsrc2=s={width}x{height}:r=24:d={seconds},hue=h={seed * 72},"
+               f"noise=alls=12:allf=t+u:all_seed={seed}")
+    locate().run(["-f", "lavfi", "-i", picture, "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-g", "48", "-pix_fmt", "yuv420p",
+                  "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-y", str(path)], f"making {path.name}")
+    return path
 
 
 def _one_angle(timeline: otio.schema.Timeline, angle: Path) -> otio.schema.Timeline:
@@ -78,7 +90,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="aivp-farm-bench-") as folder:
         scratch = Path(folder)
         print(f"making {args.seconds:g} s of {width}x{height} material, 5 angles ...", flush=True)
-        angles = [synth.make_angle(scratch / f"{c}.mp4", c, args.seconds + 1, 24, (width, height), ff=ff) for c in COLOURS]
+        angles = [_textured_angle(scratch / f"{c}.mp4", args.seconds + 1, (width, height), n) for n, c in enumerate(COLOURS)]
         song = synth.make_song(scratch / "song.wav", args.seconds, 120.0, ff)
         grain = synth.make_grain(scratch / "grain.mp4", 2.0, 24, (width, height), ff)
         edit = beatcut_files(angles, song, CutSettings(every=2, min_shot=1.0), grain=grain, grain_settings=GrainSettings(),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import secrets
 import signal
@@ -55,9 +57,13 @@ def watch(project: Path, inbox: Path | None, polling: bool, once: bool, settle: 
 
 @main.command()
 @click.argument("project", type=A_PATH, default=Path("."))
-def status(project: Path) -> None:
+@click.option("--json", "as_json", is_flag=True, help="takes (stage -> angle -> names), pending, quarantined (name -> reason)")
+def status(project: Path, as_json: bool) -> None:
     """Takes by angle and version, what waits in the inbox, what is in quarantine and why."""
     found = project_status(open_project(project))
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(found), indent=2))
+        return
     for stage, angles in found.takes.items():
         click.echo(f"{stage}:")
         for angle, takes in angles.items():

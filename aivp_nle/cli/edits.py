@@ -202,10 +202,20 @@ def _lipsync(report: LipSyncReport) -> None:
 
 @main.command()
 @click.argument("project", type=A_PATH, default=Path("."))
-def build(project: Path) -> None:
+@click.option("--json", "as_json", is_flag=True, help="what was written, the cut (shots, length, worst snap) and the warnings, as JSON")
+def build(project: Path, as_json: bool) -> None:
     """Rebuild 06_Edit/multicam.otio and add a new 06_Edit/beatcut_vNNN.otio from the project's takes."""
     opened = open_project(project)
     result = build_project(opened)
+    if as_json:
+        cut = meta.cut_record(result.timeline)
+        click.echo(json.dumps({
+            "multicam": str(result.multicam), "beatcut": str(result.beatcut), "shots": cut.get("shots", 0),
+            "seconds": round(result.timeline.duration().to_seconds(), 3), "max_snap_error_s": cut.get("max_snap_error_s", 0.0),
+            "warnings": [*result.warnings, *result.lipsync.warnings],
+            "lipsync": [sync.describe() for sync in result.lipsync.syncs],
+        }, indent=2))
+        return
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     _warn_order([t.path for t in opened.latest_takes()], opened.config.conform.fps)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -54,11 +55,17 @@ def resolve() -> None:
 
 @resolve.command("plan")
 @click.argument("project", type=A_PATH, default=Path("."))
-def resolve_plan(project: Path) -> None:
+@click.option("--json", "as_json", is_flag=True, help="the files written, the Workspace entry to run and the manual import, as JSON")
+def resolve_plan(project: Path, as_json: bool) -> None:
     """Write the Resolve plan (and Resolve, FCPXML, FCP7 exports) for the project's newest beat-cut."""
     opened = open_project(project)
     plan = plan_for_project(opened)
-    for written in write_plan(plan, opened):
+    written_files = write_plan(plan, opened)
+    if as_json:
+        click.echo(json.dumps({"project": opened.root.name, "written": [str(p) for p in written_files],
+                               "entry": "Workspace > Scripts > aivp Apply Edit", "manual_import": plan.manual_import}, indent=2))
+        return
+    for written in written_files:
         click.echo(f"wrote {written}")
     click.echo(f"\nIn Resolve, in a project named {opened.root.name!r} (or after `aivp resolve select {opened.root}`): "
                f"Workspace > Scripts > aivp Apply Edit. Without scripting: {plan.manual_import}")

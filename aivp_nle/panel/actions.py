@@ -1,0 +1,119 @@
+"""What the panel does, as library calls: the project as one snapshot, Build with the chosen cut,
+the preview render, QC, Apply to Resolve. Each is what a command does (`build`, `render`, `qc
+--project`, `resolve plan`/`push`, `status --json`), so no logic lives only in the panel."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..ffmpeg import FFmpeg, locate
+from ..ingest.status import project_status
+from ..interchange import FORMATS
+from ..pipeline import build_project
+from ..project import Project, open_project
+from ..qc import qc_project, read_checklist, write_report
+from ..qc.checklist import FILE_NAME
+from ..qc.edit import shots
+from ..qc.pictures import beat_plot, contact_sheet
+from ..render import render
+from ..resolve.bridge import connect, run_plan
+from ..resolve.plan import ACTIONS
+from ..resolve.planner import plan_for_project, write_plan
+from ..timelines import load_timeline
+from .settings import update_settings
+
+if TYPE_CHECKING:
+    from fusionscript import Resolve
+
+__all__ = ["apply_to_resolve", "build_with", "panel_state", "pictures_of", "qc_with_report", "render_preview"]
+
+EXPORTS = frozenset(f".{name}" for name in ("otio", "fcpxml", "xml", "edl", "aaf", "mlt", "kdenlive", "otioz")) | {".drp"}
+_VERSION = re.compile(r"_v(\d+)$")
+
+
+def pictures_of(edit: Path) -> tuple[Path, Path]:
+    """Where the panel keeps an edit's contact sheet and beat plot."""
+    folder = edit.parent / "qc"
+    return folder / f"{edit.stem}_shots.png", folder / f"{edit.stem}_beats.png"
+
+
+def _relative(project: Project, path: Path) -> str | None:
+    return path.relative_to(project.root).as_posix() if path.is_file() else None
+
+
+def panel_state(project: Project) -> dict[str, Any]:
+    """Everything the page shows, read fresh: the watch folder may have filed a take since."""
+    project = open_project(project.root)
+    status = project_status(project)
+    edits = sorted(project.edit_dir.glob("beatcut_v*.otio"), key=lambda p: int(m.group(1)) if (m := _VERSION.search(p.stem)) else 0)
+    edits = [e for e in edits if _VERSION.search(e.stem)]
+    previews = sorted(project.edit_dir.glob("preview_v*.mp4"))
+    audio = sorted(p.name for p in project.audio_dir.iterdir() if p.is_file()) if project.audio_dir.is_dir() else []
+    report = project.edit_dir / "qc" / "index.html"
+    return {
+        "project": project.root.name, "root": str(project.root),
+        "takes": status.takes, "pending": status.pending, "quarantined": status.quarantined, "audio": audio,
+        "cut": project.config.cut.model_dump(mode="json"), "grain": project.config.grain.model_dump(mode="json"),
+        "edits": [{"name": e.name, "shots": _relative(project, pictures_of(e)[0]), "beats": _relative(project, pictures_of(e)[1])}
+                  for e in reversed(edits)],
+        "previews": [_relative(project, p) for p in reversed(previews)],
+        "qc_report": _relative(project, report),
+        "exports": sorted(p.name for p in project.edit_dir.iterdir() if p.is_file() and p.suffix.lower() in EXPORTS
+                          and not p.name.startswith(".")) if project.edit_dir.is_dir() else [],
+        "formats": sorted(FORMATS),
+    }
+
+
+def build_with(project: Project, cut: Mapping[str, object], *, ff: FFmpeg | None = None,
+               on_progress: Callable[[float], None] = lambda done: None) -> str:
+    """Save the cut settings in aivp.toml, build a new beat-cut, and make its contact sheet and beat plot."""
+    ff = ff or locate()
+    project = update_settings(project, "cut", cut) if cut else project
+    on_progress(0.1)
+    result = build_project(project, ff)
+    on_progress(0.7)
+    found = shots(result.timeline)
+    sheet, plot = pictures_of(result.beatcut)
+    sheet.parent.mkdir(parents=True, exist_ok=True)
+    if found:
+        contact_sheet(result.timeline, found, result.beatcut.parent, sheet, ff)
+    beat_plot(result.timeline, found, result.beatcut.parent, plot, ff)
+    return f"built {result.beatcut.name}: {len(found)} shots" + "".join(f"; warning: {w}" for w in result.warnings)
+
+
+def render_preview(project: Project, edit: Path | None = None, *, ff: FFmpeg | None = None,
+                   on_progress: Callable[[float], None] = lambda done: None) -> str:
+    """A quick preview of the edit (default: the newest) as the next `06_Edit/preview_vNNN.mp4`."""
+    edit = edit or project.newest_edit()
+    if edit is None:
+        return "nothing to render yet: Build first"
+    taken = [int(m.group(1)) for p in project.edit_dir.glob("preview_v*.mp4") if (m := _VERSION.search(p.stem))]
+    output = project.edit_dir / f"preview_v{max(taken, default=0) + 1:03d}.mp4"
+    written = render(load_timeline(edit), output, media_root=edit.parent, ff=ff, on_progress=on_progress)
+    return f"rendered {edit.name} to {written.name}"
+
+
+def qc_with_report(project: Project, *, ff: FFmpeg | None = None, on_progress: Callable[[float], None] = lambda done: None) -> str:
+    ff = ff or locate()
+    reports = qc_project(project, ff, on_take=lambda path, number, count: on_progress(0.8 * (number - 1) / max(1, count)))
+    folder = project.edit_dir / "qc"
+    write_report(reports, folder, read_checklist(folder / FILE_NAME), project.root.name, ff)
+    failed = sum(r.verdict == "fail" for r in reports)
+    return f"QC of {len(reports)} item(s): {failed} failed" if failed else f"QC of {len(reports)} item(s): all pass"
+
+
+def apply_to_resolve(project: Project, *, resolve: Resolve | None = None) -> dict[str, Any]:
+    """Studio (external scripting answers): push and read back. Free edition: write this project's plan
+    and say which Workspace entry applies it."""
+    plan = plan_for_project(project)
+    written = write_plan(plan, project)
+    app = resolve if resolve is not None else connect({})
+    if app is None:
+        return {"edition": "free", "written": [str(p) for p in written],
+                "message": f"In Resolve, open (or create) the project {project.root.name!r}, then Workspace > Scripts > "
+                           "aivp Apply Edit: it applies this project's plan and reports what it verified."}
+    report = run_plan(app, plan.model_dump(mode="json"), list(ACTIONS))
+    return {"edition": "studio", "written": [str(p) for p in written], "message": report.text(), "problems": report.problems}

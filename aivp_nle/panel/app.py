@@ -1,0 +1,147 @@
+"""The panel's web app: Starlette on 127.0.0.1, every request carrying the run's token.
+
+The token is in the URL the panel opens (`/?token=...`); the page keeps it in a same-site cookie.
+A request without it is refused (403): another user of the machine, or a web page the browser
+visits, cannot drive the project. Routes are thin: each calls `panel.actions` or reads a file of the
+project (media served only from inside the project folder).
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from ..errors import AivpError
+from ..project import Project
+from . import actions
+from .jobs import Jobs
+from .page import PAGE
+
+if TYPE_CHECKING:
+    from fusionscript import Resolve
+
+__all__ = ["Panel", "make_app", "serve"]
+
+COOKIE = "aivp_panel"
+CUT_FIELDS = {"pattern": str, "every": int, "min_shot": float, "hero": str, "seed": int}
+
+
+@dataclass
+class Panel:
+    project: Project
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    jobs: Jobs = field(default_factory=Jobs)
+    resolve: Resolve | None = None  # a Resolve to apply to (tests: the fake); None: connect when asked
+
+
+def _allowed(panel: Panel, request: Request) -> bool:
+    given = request.query_params.get("token") or request.cookies.get(COOKIE) or request.headers.get("x-aivp-token") or ""
+    return secrets.compare_digest(given, panel.token)
+
+
+def _cut_from(form: dict[str, Any]) -> dict[str, object]:
+    """The cut fields the page sent, typed; an empty hero clears the hero."""
+    cut: dict[str, object] = {key: kind(form[key]) for key, kind in CUT_FIELDS.items() if form.get(key) not in (None, "")}
+    if "hero" in form and form["hero"] in (None, ""):
+        cut["hero"] = None
+    return cut
+
+
+def make_app(panel: Panel) -> Starlette:
+    async def page(request: Request) -> Response:
+        response = HTMLResponse(PAGE.replace("{{project}}", panel.project.root.name))
+        response.set_cookie(COOKIE, panel.token, httponly=True, samesite="strict")
+        return response
+
+    async def state(request: Request) -> Response:
+        return JSONResponse({**actions.panel_state(panel.project), "jobs": panel.jobs.listing()})
+
+    async def build(request: Request) -> Response:
+        form = await request.json()
+        try:
+            cut = _cut_from(form)
+        except ValueError as error:
+            return JSONResponse({"error": f"a cut setting is not a number: {error}"}, status_code=400)
+        job = panel.jobs.start("build", lambda advance: actions.build_with(panel.project, cut, on_progress=advance))
+        return JSONResponse({"job": job.id})
+
+    async def render(request: Request) -> Response:
+        job = panel.jobs.start("render", lambda advance: actions.render_preview(panel.project, on_progress=advance))
+        return JSONResponse({"job": job.id})
+
+    async def qc(request: Request) -> Response:
+        job = panel.jobs.start("qc", lambda advance: actions.qc_with_report(panel.project, on_progress=advance))
+        return JSONResponse({"job": job.id})
+
+    async def apply(request: Request) -> Response:
+        try:
+            return JSONResponse(actions.apply_to_resolve(panel.project, resolve=panel.resolve))
+        except AivpError as error:
+            return JSONResponse({"edition": "none", "message": str(error)}, status_code=409)
+
+    async def files(request: Request) -> Response:
+        wanted = (panel.project.root / request.path_params["path"]).resolve()
+        if not wanted.is_relative_to(panel.project.root.resolve()) or not wanted.is_file():
+            return Response("not a file of this project", status_code=404)
+        return FileResponse(wanted)
+
+    routes = [
+        Route("/", page), Route("/api/state", state), Route("/api/build", build, methods=["POST"]),
+        Route("/api/render", render, methods=["POST"]), Route("/api/qc", qc, methods=["POST"]),
+        Route("/api/apply", apply, methods=["POST"]), Route("/files/{path:path}", files),
+    ]
+
+    async def token_required(request: Request, call_next: Any) -> Response:
+        if not _allowed(panel, request):
+            return Response("this panel needs the token of its URL (see `aivp panel`)", status_code=403)
+        response: Response = await call_next(request)
+        return response
+
+    return Starlette(routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=token_required)])
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Server:
+    """uvicorn in a thread, on 127.0.0.1 only; `url` carries the token."""
+
+    def __init__(self, panel: Panel, port: int | None = None) -> None:
+        self.panel = panel
+        self.port = port or _free_port()
+        config = uvicorn.Config(make_app(panel), host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="aivp-panel", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/?token={self.panel.token}"
+
+    def start(self) -> Server:
+        self.thread.start()
+        while not self.server.started and self.thread.is_alive():
+            threading.Event().wait(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def serve(panel: Panel, port: int | None = None) -> Server:
+    return Server(panel, port).start()
+

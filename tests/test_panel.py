@@ -1,0 +1,117 @@
+"""The panel in a real browser (Debian's Chromium, headless, driven by selenium): change the cut,
+Build, see the new beat-cut and its contact sheet, render a preview to 100 %, Apply to Resolve
+(the free edition's plan, and the fake Studio's calls); a request without the token is refused."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from aivp_nle.panel.app import Panel, Server, serve
+from aivp_nle.project import Project
+
+from . import fake_resolve as fakes
+from .browser import chromium
+from .conftest import ProjectMaker
+
+SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "panel.png"
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    driver = chromium(tmp_path / "chromium", window="1400,1100")
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def project(project_with_takes: ProjectMaker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # the user's plan folder
+    return project_with_takes(tmp_path / "mv")
+
+
+@pytest.fixture
+def running(project: Project) -> Iterator[Server]:
+    server = serve(Panel(project))
+    try:
+        yield server
+    finally:
+        server.panel.jobs.wait()
+        server.stop()
+
+
+def _eventually(condition: Callable[[], Any], seconds: float = 120.0) -> Any:
+    deadline = time.monotonic() + seconds
+    while not (found := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError("the page never showed it")
+        time.sleep(0.1)
+    return found
+
+
+def test_a_request_without_the_token_is_refused(running: Server) -> None:
+    base = f"http://127.0.0.1:{running.port}"
+    assert httpx.get(f"{base}/api/state").status_code == 403
+    assert httpx.post(f"{base}/api/build", json={}).status_code == 403
+    assert httpx.get(f"{base}/api/state?token=wrong").status_code == 403
+    assert httpx.get(f"{base}/api/state?token={running.panel.token}").status_code == 200
+
+
+def test_the_panel_listens_on_loopback_only(running: Server) -> None:
+    assert running.server.config.host == "127.0.0.1"
+
+
+def test_build_render_and_apply_from_the_page(browser: Any, running: Server, project: Project) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(running.url)
+    _eventually(lambda: browser.find_element(By.ID, "takes").text.count("v1_exploration") == 3)
+    Select(browser.find_element(By.ID, "pattern")).select_by_visible_text("bars")
+    seed = browser.find_element(By.ID, "seed")
+    seed.clear()
+    seed.send_keys("7")
+    browser.find_element(By.ID, "build").click()
+    _eventually(lambda: "beatcut_v001.otio" in browser.find_element(By.ID, "edits").text)
+    _eventually(lambda: browser.execute_script("const i = document.getElementById('sheet'); return i.complete && i.naturalWidth > 0"))
+    config = (project.root / "aivp.toml").read_text()
+    assert 'pattern = "bars"' in config and "seed = 7" in config
+
+    browser.find_element(By.ID, "reroll").click()  # the next seed, a new version beside the first
+    _eventually(lambda: "beatcut_v002.otio" in browser.find_element(By.ID, "edits").text)
+    assert "seed = 8" in (project.root / "aivp.toml").read_text()
+
+    browser.find_element(By.ID, "render").click()
+    _eventually(lambda: browser.find_element(By.ID, "render-progress").get_attribute("value") == "1")
+    _eventually(lambda: browser.execute_script("return document.getElementById('player').readyState >= 1"))
+    assert (project.edit_dir / "preview_v001.mp4").is_file()
+
+    browser.find_element(By.ID, "apply").click()
+    message = _eventually(lambda: (text := browser.find_element(By.ID, "apply-message").text) != "applying ..." and text)
+    assert "Workspace > Scripts > aivp Apply Edit" in message
+    assert list((Path(os.environ["HOME"]) / ".aivp" / "resolve" / "projects").glob("*/plan.json"))
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOT))
+
+
+def test_apply_in_studio_pushes_and_shows_the_read_back(project: Project) -> None:
+    studio = fakes.Studio()
+    server = serve(Panel(project, resolve=fakes.FakeResolve(studio)))  # type: ignore[arg-type]
+    try:
+        headers = {"x-aivp-token": server.panel.token}
+        base = f"http://127.0.0.1:{server.port}"
+        assert httpx.post(f"{base}/api/build", json={"seed": "3"}, headers=headers).status_code == 200
+        server.panel.jobs.wait()
+        answer = httpx.post(f"{base}/api/apply", headers=headers, timeout=60).json()
+    finally:
+        server.stop()
+    assert answer["edition"] == "studio" and answer["message"].startswith("aivp: done, every step verified")
+    assert any(method == "ImportTimelineFromFile" for _, method, _ in studio.calls)

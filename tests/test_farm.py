@@ -204,6 +204,14 @@ def test_a_worker_killed_mid_render_leaves_the_render_complete_and_right(demo: P
     assert not list(tmp_path.glob(".aivp-*"))
 
 
+def test_the_command_renders_in_segments_on_this_machines_processes(demo: Path, one_pass: Path, tmp_path: Path) -> None:
+    output = tmp_path / "segments.mov"
+    done = subprocess.run([sys.executable, "-m", "aivp_nle", "render", str(demo), "-o", str(output), "--preset", "master",
+                           "--size", f"{SIZE[0]}x{SIZE[1]}", "--segments", "3"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert _frames(output) == _frames(one_pass)
+
+
 def test_no_scheduler_is_one_clear_line(demo: Path, tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "aivp_nle", "render", str(demo), "-o", str(tmp_path / "x.mp4"),
                            "--cluster", "tcp://127.0.0.1:9"], capture_output=True, text=True, timeout=120)

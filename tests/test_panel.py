@@ -4,7 +4,11 @@ Build, see the new beat-cut and its contact sheet, render a preview to 100 %, Ap
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,12 +17,16 @@ from typing import Any
 import httpx
 import pytest
 
-from aivp_nle.panel.app import Panel, Server, serve
+from aivp_nle.panel.app import Panel, Server, running_panel, serve
+from aivp_nle.pipeline import build_project
 from aivp_nle.project import Project
+from aivp_nle.resolve.install import install_scripts
+from aivp_nle.resolve.planner import plan_for_project, write_plan
 
 from . import fake_resolve as fakes
 from .browser import chromium
 from .conftest import ProjectMaker
+from .lua_resolve import LUA, run_lua
 
 SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "panel.png"
 
@@ -115,3 +123,27 @@ def test_apply_in_studio_pushes_and_shows_the_read_back(project: Project) -> Non
         server.stop()
     assert answer["edition"] == "studio" and answer["message"].startswith("aivp: done, every step verified")
     assert any(method == "ImportTimelineFromFile" for _, method, _ in studio.calls)
+
+
+def test_opening_the_panel_again_finds_the_one_running(running: Server, project: Project) -> None:
+    assert running_panel(project) == running.url
+    running.stop()
+    assert running_panel(project) is None
+
+
+@pytest.mark.skipif(LUA is None, reason="no Lua interpreter")
+def test_the_open_panel_entry_starts_the_panel_of_the_open_project_with_the_recorded_python(
+        project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "home" / ".aivp" / "resolve"
+    install_scripts(tmp_path / "Utility", support=folder)
+    build_project(project)
+    write_plan(plan_for_project(project), project, user_folder=folder)
+    printed, _ = run_lua(fakes.FakeResolve(fakes.Studio()), folder, ["open-panel"])
+    command = next(line for line in printed if line.startswith("RUN ")).removeprefix("RUN ")
+    assert command == f"'{sys.executable}' -m aivp_nle panel '{project.root}' >/dev/null 2>&1 &"
+    monkeypatch.setenv("BROWSER", "true")  # the browser it opens: a command that does nothing
+    subprocess.run(["sh", "-c", command], check=True, timeout=30)
+    url = _eventually(lambda: running_panel(project), seconds=60)
+    record = json.loads((project.root / ".aivp" / "panel.json").read_text())
+    os.kill(record["pid"], signal.SIGINT)
+    assert url.startswith("http://127.0.0.1:") and "token=" in url

@@ -21,9 +21,15 @@ def panel(project: Path, port: int | None, no_browser: bool) -> None:
     settings with Build and Re-roll, the beat grid, contact sheet, preview render, QC and Apply to Resolve.
 
     Runs until Ctrl-C; a job still running is finished first (nothing is left half-written)."""
-    from ..panel.app import Panel, serve
+    from ..panel.app import Panel, running_panel, serve
 
     opened = open_project(project)
+    already = running_panel(opened)
+    if already is not None:
+        click.echo(f"aivp panel for {opened.root.name} is running already: {already}")
+        if not no_browser:
+            webbrowser.open(already)
+        return
     running = serve(Panel(opened), port)
     click.echo(f"aivp panel for {opened.root.name}: {running.url}")
     if not no_browser:

@@ -8,12 +8,16 @@ project (media served only from inside the project folder).
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
 import socket
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -23,6 +27,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Route
 
 from ..errors import AivpError
+from ..files import write_bytes
 from ..project import Project
 from . import actions
 from .jobs import Jobs
@@ -31,7 +36,7 @@ from .page import PAGE
 if TYPE_CHECKING:
     from fusionscript import Resolve
 
-__all__ = ["Panel", "make_app", "serve"]
+__all__ = ["Panel", "Server", "make_app", "running_panel", "serve"]
 
 COOKIE = "aivp_panel"
 CUT_FIELDS = {"pattern": str, "every": int, "min_shot": float, "hero": str, "seed": int}
@@ -135,11 +140,32 @@ class Server:
         self.thread.start()
         while not self.server.started and self.thread.is_alive():
             threading.Event().wait(0.02)
+        record = {"url": self.url, "pid": os.getpid()}
+        write_bytes(_record(self.panel.project), json.dumps(record).encode("utf-8"), replace=True)
         return self
 
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+        record = _record(self.panel.project)
+        if record.is_file() and json.loads(record.read_text(encoding="utf-8")).get("url") == self.url:
+            record.unlink()
+
+
+def _record(project: Project) -> Path:
+    """Where a running panel leaves its address, so opening the panel again opens that one."""
+    return project.root / ".aivp" / "panel.json"
+
+
+def running_panel(project: Project) -> str | None:
+    """The address of the panel already running for the project, if one answers (a panel killed
+    leaves its record behind: it does not answer, so a new one starts)."""
+    try:
+        url = str(json.loads(_record(project).read_text(encoding="utf-8"))["url"])
+        answered = httpx.get(url.replace("/?token=", "/api/state?token="), timeout=2.0).status_code == 200
+    except (OSError, ValueError, KeyError, httpx.HTTPError):
+        return None
+    return url if answered else None
 
 
 def serve(panel: Panel, port: int | None = None) -> Server:

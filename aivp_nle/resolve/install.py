@@ -56,6 +56,8 @@ def install_scripts(destination: Path, support: Path | None = None) -> list[Path
     wanted = {destination / e.name: e.read_bytes() for e in entries if e.name.endswith((".lua", ".py"))}
     wanted[support / "executor.lua"] = (SCRIPTS / "support" / "executor.lua").read_bytes()
     wanted[support / "aivp_resolve_bridge.py"] = BRIDGE.read_bytes()
+    # the Python that runs aivp: Resolve starts entries without the user's shell PATH (aivp Open Panel)
+    wanted[support / "aivp_command.txt"] = os.fsencode(sys.executable) + b"\n"
     try:
         return [path for path, data in wanted.items() if _changed(path, data)]
     except PermissionError as error:

@@ -318,10 +318,11 @@ function M.choose(folder, current)
     return nil, "the open Resolve project '" .. tostring(current) .. "' is named like none of the planned projects ("
       .. (#names > 0 and table.concat(names, ", ") or "none") .. "). Name it like one of them, or run `aivp resolve select PROJECT`."
   end
-  return plans .. found.key .. sep .. "plan.lua", found.name .. " (" .. why .. ")"
+  return plans .. found.key .. sep .. "plan.lua", found.name .. " (" .. why .. ")", found
 end
 
-function M.main(folder, actions)
+-- The running Resolve (nil where scripts get none) and the name of its open project.
+local function resolve_app()
   local app = resolve
   if not app and Resolve then app = Resolve() end
   if not app and bmd and bmd.scriptapp then app = bmd.scriptapp("Resolve") end
@@ -331,6 +332,41 @@ function M.main(folder, actions)
     local open = manager and manager:GetCurrentProject()
     current = open and open:GetName() or nil
   end
+  return app, current
+end
+
+local function quoted(text)
+  if package.config:sub(1, 1) == "\\" then return '"' .. text .. '"' end
+  return "'" .. text:gsub("'", "'\\''") .. "'"
+end
+
+-- The panel of the project the open Resolve project is named like: `aivp panel ROOT`, in the
+-- background, started with the Python `aivp resolve install-scripts` recorded (Resolve starts
+-- without the user's shell PATH); it opens the panel already running for that project, if one is.
+-- `run` is os.execute, or what a test gives instead.
+function M.open_panel(folder, run)
+  local _, current = resolve_app()
+  local path, why, project = M.choose(folder, current)
+  if not path then
+    print("aivp: " .. why)
+    return nil
+  end
+  local handle = io.open(folder .. "aivp_command.txt", "r")
+  local python = handle and handle:read("*l")
+  if handle then handle:close() end
+  if not python or python == "" then
+    print("aivp: no aivp recorded in " .. folder .. ". Run `aivp resolve install-scripts` again.")
+    return nil
+  end
+  local command = quoted(python) .. " -m aivp_nle panel " .. quoted(project.root)
+  if package.config:sub(1, 1) == "\\" then command = 'start "" ' .. command else command = command .. " >/dev/null 2>&1 &" end
+  print("aivp: opening the panel of " .. why)
+  ;(run or os.execute)(command)
+  return command
+end
+
+function M.main(folder, actions)
+  local app, current = resolve_app()
   local path, why = M.choose(folder, current)
   if not path then
     print("aivp: " .. why)

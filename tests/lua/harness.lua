@@ -141,5 +141,11 @@ end
 if mode ~= "no-resolve" then resolve = proxy(0) end
 local actions = {}
 for action in action_list:gmatch("[^,]+") do table.insert(actions, action) end
-local report = dofile(executor_path).main(folder, actions)
+local executor = dofile(executor_path)
+if action_list == "open-panel" then
+  executor.open_panel(folder, function(command) print("RUN " .. command) end)
+  io.stdout:write("END {}\n")
+  return
+end
+local report = executor.main(folder, actions)
 io.stdout:write("END " .. encode(report and { done = report.done, problems = report.problems } or {}) .. "\n")

@@ -27,6 +27,7 @@ from . import fake_resolve as fakes
 from .browser import chromium
 from .conftest import ProjectMaker
 from .lua_resolve import LUA, run_lua
+from .watch_helpers import variant
 
 SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "panel.png"
 
@@ -87,11 +88,14 @@ def test_build_render_and_apply_from_the_page(browser: Any, running: Server, pro
     seed = browser.find_element(By.ID, "seed")
     seed.clear()
     seed.send_keys("7")
+    opacity = browser.find_element(By.ID, "opacity")
+    opacity.clear()
+    opacity.send_keys("0.25")
     browser.find_element(By.ID, "build").click()
     _eventually(lambda: "beatcut_v001.otio" in browser.find_element(By.ID, "edits").text)
     _eventually(lambda: browser.execute_script("const i = document.getElementById('sheet'); return i.complete && i.naturalWidth > 0"))
     config = (project.root / "aivp.toml").read_text()
-    assert 'pattern = "bars"' in config and "seed = 7" in config
+    assert 'pattern = "bars"' in config and "seed = 7" in config and "opacity = 0.25" in config
 
     browser.find_element(By.ID, "reroll").click()  # the next seed, a new version beside the first
     _eventually(lambda: "beatcut_v002.otio" in browser.find_element(By.ID, "edits").text)
@@ -147,3 +151,22 @@ def test_the_open_panel_entry_starts_the_panel_of_the_open_project_with_the_reco
     record = json.loads((project.root / ".aivp" / "panel.json").read_text())
     os.kill(record["pid"], signal.SIGINT)
     assert url.startswith("http://127.0.0.1:") and "token=" in url
+
+
+def test_the_panel_runs_the_watch_folder_and_shows_the_take_filed(running: Server, project: Project) -> None:
+    headers = {"x-aivp-token": running.panel.token}
+    base = f"http://127.0.0.1:{running.port}"
+    assert "watching" in httpx.post(f"{base}/api/watch", json={"on": True}, headers=headers).json()["message"]
+    take = project.stage_dir("v1_exploration") / "red_v001.mp4"
+    (project.root / "inbox").mkdir(exist_ok=True)
+    (project.root / "inbox" / "red_v002.mp4.part").write_bytes(variant(take.read_bytes(), "another take", 0))  # other bytes
+    (project.root / "inbox" / "red_v002.mp4.part").rename(project.root / "inbox" / "red_v002.mp4")
+
+    def filed() -> bool:
+        state = httpx.get(f"{base}/api/state", headers=headers).json()
+        filed = [name for names in state["takes"]["v1_exploration"].values() for name in names]
+        return any(name.endswith("red_v002.mp4") for name in filed) and any("imported red_v002.mp4" in line for line in state["watch_log"])
+
+    _eventually(filed, seconds=60)
+    assert httpx.post(f"{base}/api/watch", json={"on": False}, headers=headers).json()["message"] == "stopped watching"
+    assert not httpx.get(f"{base}/api/state", headers=headers).json()["watching"]

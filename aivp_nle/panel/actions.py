@@ -9,10 +9,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..conform import problems
+from ..errors import AivpError
 from ..ffmpeg import FFmpeg, locate
 from ..ingest.status import project_status
 from ..interchange import FORMATS
 from ..pipeline import build_project
+from ..probe import probe
 from ..project import Project, open_project
 from ..qc import qc_project, read_checklist, write_report
 from ..qc.checklist import FILE_NAME
@@ -28,7 +31,7 @@ from .settings import update_settings
 if TYPE_CHECKING:
     from fusionscript import Resolve
 
-__all__ = ["apply_to_resolve", "build_with", "panel_state", "pictures_of", "qc_with_report", "render_preview"]
+__all__ = ["apply_to_resolve", "build_with", "conform_problems", "panel_state", "pictures_of", "qc_with_report", "render_preview"]
 
 EXPORTS = frozenset(f".{name}" for name in ("otio", "fcpxml", "xml", "edl", "aaf", "mlt", "kdenlive", "otioz")) | {".drp"}
 _VERSION = re.compile(r"_v(\d+)$")
@@ -44,6 +47,28 @@ def _relative(project: Project, path: Path) -> str | None:
     return path.relative_to(project.root).as_posix() if path.is_file() else None
 
 
+_PROBED: dict[tuple[Path, int, int], list[str]] = {}  # a take's conform problems, while it is unchanged
+
+
+def conform_problems(project: Project, ff: FFmpeg | None = None) -> dict[str, list[str]]:
+    """What `aivp conform check` says of each take the edit uses (probed again only when a file changes)."""
+    found: dict[str, list[str]] = {}
+    for take in project.latest_takes():
+        try:
+            status = take.path.stat()
+        except OSError:
+            continue
+        key = (take.path, status.st_mtime_ns, status.st_size)
+        if key not in _PROBED:
+            try:
+                _PROBED[key] = problems(probe(take.path, ff or locate()), project.config.conform)
+            except AivpError as error:
+                _PROBED[key] = [str(error)]
+        if _PROBED[key]:
+            found[take.path.name] = _PROBED[key]
+    return found
+
+
 def panel_state(project: Project) -> dict[str, Any]:
     """Everything the page shows, read fresh: the watch folder may have filed a take since."""
     project = open_project(project.root)
@@ -57,6 +82,7 @@ def panel_state(project: Project) -> dict[str, Any]:
         "project": project.root.name, "root": str(project.root),
         "takes": status.takes, "pending": status.pending, "quarantined": status.quarantined, "audio": audio,
         "cut": project.config.cut.model_dump(mode="json"), "grain": project.config.grain.model_dump(mode="json"),
+        "beats": project.config.beats.model_dump(mode="json"), "conform": conform_problems(project),
         "edits": [{"name": e.name, "shots": _relative(project, pictures_of(e)[0]), "beats": _relative(project, pictures_of(e)[1])}
                   for e in reversed(edits)],
         "previews": [_relative(project, p) for p in reversed(previews)],
@@ -67,11 +93,14 @@ def panel_state(project: Project) -> dict[str, Any]:
     }
 
 
-def build_with(project: Project, cut: Mapping[str, object], *, ff: FFmpeg | None = None,
+def build_with(project: Project, settings: Mapping[str, Mapping[str, object]], *, ff: FFmpeg | None = None,
                on_progress: Callable[[float], None] = lambda done: None) -> str:
-    """Save the cut settings in aivp.toml, build a new beat-cut, and make its contact sheet and beat plot."""
+    """Save the settings (section -> values: cut, beats level, grain opacity) in aivp.toml, build a
+    new beat-cut, and make its contact sheet and beat plot."""
     ff = ff or locate()
-    project = update_settings(project, "cut", cut) if cut else project
+    for section, values in settings.items():
+        if values:
+            project = update_settings(project, section, values)
     on_progress(0.1)
     result = build_project(project, ff)
     on_progress(0.7)

@@ -32,6 +32,7 @@ from ..project import Project
 from . import actions
 from .jobs import Jobs
 from .page import PAGE
+from .watching import InboxWatch
 
 if TYPE_CHECKING:
     from fusionscript import Resolve
@@ -39,7 +40,8 @@ if TYPE_CHECKING:
 __all__ = ["Panel", "Server", "make_app", "running_panel", "serve"]
 
 COOKIE = "aivp_panel"
-CUT_FIELDS = {"pattern": str, "every": int, "min_shot": float, "hero": str, "seed": int}
+FIELDS: dict[str, dict[str, type]] = {"cut": {"pattern": str, "every": int, "min_shot": float, "hero": str, "seed": int},
+                                      "beats": {"level": str}, "grain": {"opacity": float}}  # what the page's Build sends, by aivp.toml section
 
 
 @dataclass
@@ -48,6 +50,10 @@ class Panel:
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     jobs: Jobs = field(default_factory=Jobs)
     resolve: Resolve | None = None  # a Resolve to apply to (tests: the fake); None: connect when asked
+    watch: InboxWatch = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.watch = InboxWatch(self.project)
 
 
 def _allowed(panel: Panel, request: Request) -> bool:
@@ -55,12 +61,13 @@ def _allowed(panel: Panel, request: Request) -> bool:
     return secrets.compare_digest(given, panel.token)
 
 
-def _cut_from(form: dict[str, Any]) -> dict[str, object]:
-    """The cut fields the page sent, typed; an empty hero clears the hero."""
-    cut: dict[str, object] = {key: kind(form[key]) for key, kind in CUT_FIELDS.items() if form.get(key) not in (None, "")}
+def _settings_from(form: dict[str, Any]) -> dict[str, dict[str, object]]:
+    """The fields the page sent, typed, by section; an empty hero clears the hero."""
+    settings = {section: {key: kind(form[key]) for key, kind in fields.items() if form.get(key) not in (None, "")}
+                for section, fields in FIELDS.items()}
     if "hero" in form and form["hero"] in (None, ""):
-        cut["hero"] = None
-    return cut
+        settings["cut"]["hero"] = None
+    return settings
 
 
 def make_app(panel: Panel) -> Starlette:
@@ -70,15 +77,20 @@ def make_app(panel: Panel) -> Starlette:
         return response
 
     async def state(request: Request) -> Response:
-        return JSONResponse({**actions.panel_state(panel.project), "jobs": panel.jobs.listing()})
+        return JSONResponse({**actions.panel_state(panel.project), "jobs": panel.jobs.listing(),
+                             "watching": panel.watch.running, "watch_log": list(panel.watch.log)})
+
+    async def watch(request: Request) -> Response:
+        wanted = (await request.json()).get("on", True)
+        return JSONResponse({"message": panel.watch.start() if wanted else panel.watch.stop()})
 
     async def build(request: Request) -> Response:
         form = await request.json()
         try:
-            cut = _cut_from(form)
+            settings = _settings_from(form)
         except ValueError as error:
-            return JSONResponse({"error": f"a cut setting is not a number: {error}"}, status_code=400)
-        job = panel.jobs.start("build", lambda advance: actions.build_with(panel.project, cut, on_progress=advance))
+            return JSONResponse({"error": f"a setting is not a number: {error}"}, status_code=400)
+        job = panel.jobs.start("build", lambda advance: actions.build_with(panel.project, settings, on_progress=advance))
         return JSONResponse({"job": job.id})
 
     async def render(request: Request) -> Response:
@@ -104,7 +116,7 @@ def make_app(panel: Panel) -> Starlette:
     routes = [
         Route("/", page), Route("/api/state", state), Route("/api/build", build, methods=["POST"]),
         Route("/api/render", render, methods=["POST"]), Route("/api/qc", qc, methods=["POST"]),
-        Route("/api/apply", apply, methods=["POST"]), Route("/files/{path:path}", files),
+        Route("/api/apply", apply, methods=["POST"]), Route("/api/watch", watch, methods=["POST"]), Route("/files/{path:path}", files),
     ]
 
     async def token_required(request: Request, call_next: Any) -> Response:
@@ -145,6 +157,7 @@ class Server:
         return self
 
     def stop(self) -> None:
+        self.panel.watch.stop()
         self.server.should_exit = True
         self.thread.join(timeout=10)
         record = _record(self.panel.project)

@@ -20,8 +20,9 @@ progress { width: 100%; } .problem { color: #ff9a8a; } .muted { color: #888; } p
 </style></head><body>
 <header>aivp panel: <b>{{project}}</b> <span class="muted" id="root"></span></header>
 <main>
-<section><h2>Takes</h2><div id="takes"></div><h2>Song and stems</h2><ul id="audio"></ul>
-  <h2>Inbox</h2><ul id="pending"></ul><ul id="quarantined" class="problem"></ul></section>
+<section><h2>Takes</h2><div id="takes"></div><ul id="conform" class="problem"></ul><h2>Song and stems</h2><ul id="audio"></ul>
+  <h2>Inbox</h2><button id="watch">Watch the inbox</button><ul id="pending"></ul><ul id="quarantined" class="problem"></ul>
+  <ul id="watch-log" class="muted"></ul></section>
 <section><h2>Cut</h2>
   <div><label for="pattern">pattern</label><select id="pattern">
     <option>beats</option><option>bars</option><option>downbeats</option><option>phrase</option><option>energy</option></select></div>
@@ -29,6 +30,9 @@ progress { width: 100%; } .problem { color: #ff9a8a; } .muted { color: #888; } p
   <div><label for="min_shot">min shot</label><input id="min_shot" type="number" step="0.1" min="0.1"></div>
   <div><label for="hero">hero</label><input id="hero"></div>
   <div><label for="seed">seed</label><input id="seed" type="number"></div>
+  <div><label for="level">beat level</label><select id="level"><option>auto</option><option>half</option><option>double</option></select>
+    <span class="muted">when the tracker's tempo is twice or half the song's</span></div>
+  <div><label for="opacity">grain</label><input id="opacity" type="number" step="0.05" min="0" max="1"> opacity</div>
   <button id="build">Build</button><button id="reroll">Re-roll</button></section>
 <section><h2>Edits</h2><ul id="edits"></ul><img id="sheet" alt="contact sheet"><img id="beats" alt="beat grid"></section>
 <section><h2>Preview</h2><button id="render">Render preview</button><progress id="render-progress" max="1" value="0"></progress>
@@ -50,7 +54,10 @@ function show(s) {
     takes.push(stage + " / " + angle + ": " + names.join(", "));
   $("takes").textContent = takes.length ? "" : "no takes yet"; list("audio", s.audio, (a) => a);
   $("takes").replaceChildren(...takes.map((t) => Object.assign(document.createElement("div"), {textContent: t})));
+  list("conform", Object.entries(s.conform), ([n, p]) => n + ": " + p.join("; ") + " (aivp conform apply)");
   list("pending", s.pending, (p) => "waiting: " + p);
+  $("watch").textContent = s.watching ? "Stop watching" : "Watch the inbox"; $("watch").dataset.on = s.watching ? "1" : "";
+  list("watch-log", s.watch_log.slice(-8), (l) => l);
   list("quarantined", Object.entries(s.quarantined), ([n, why]) => "quarantined " + n + ": " + why);
   list("edits", s.edits, (e) => e.name);
   const newest = s.edits[0];
@@ -60,7 +67,8 @@ function show(s) {
   $("report").replaceChildren();
   if (s.qc_report) $("report").append(Object.assign(document.createElement("a"), {href: "/files/" + s.qc_report, textContent: "the QC report", target: "_blank"}));
   list("exports", s.exports, (e) => e);
-  if (!filled) { for (const key of ["pattern", "every", "min_shot", "hero", "seed"]) $(key).value = s.cut[key] ?? ""; filled = true; }
+  if (!filled) { for (const key of ["pattern", "every", "min_shot", "hero", "seed"]) $(key).value = s.cut[key] ?? "";
+    $("level").value = s.beats.level; $("opacity").value = s.grain.opacity; filled = true; }
   list("jobs", s.jobs.slice().reverse(), (j) => j.kind + " #" + j.id + ": " + j.state + " " + Math.round(100 * j.progress) + " % " + j.message);
   for (const kind of ["render", "qc"]) {
     const job = s.jobs.filter((j) => j.kind === kind).pop(); if (job) $(kind + "-progress").value = job.progress; }
@@ -69,10 +77,11 @@ async function refresh() { try { show(await (await fetch("/api/state")).json());
 async function post(path, body) {
   const answer = await fetch(path, {method: "POST", headers: {"content-type": "application/json"}, body: JSON.stringify(body || {})});
   const data = await answer.json(); refresh(); return data; }
-function cut() { const c = {}; for (const key of ["pattern", "every", "min_shot", "hero", "seed"]) c[key] = $(key).value; return c; }
+function cut() { const c = {}; for (const key of ["pattern", "every", "min_shot", "hero", "seed", "level", "opacity"]) c[key] = $(key).value; return c; }
 $("build").onclick = () => post("/api/build", cut());
 $("reroll").onclick = async () => { $("seed").value = String(Number($("seed").value || 0) + 1); post("/api/build", cut()); };
 $("render").onclick = () => post("/api/render");
+$("watch").onclick = () => post("/api/watch", {on: !$("watch").dataset.on});
 $("qc").onclick = () => post("/api/qc");
 $("apply").onclick = async () => { $("apply-message").textContent = "applying ..."; $("apply-message").textContent = (await post("/api/apply")).message; };
 refresh(); setInterval(refresh, 1000);

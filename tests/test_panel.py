@@ -21,7 +21,7 @@ from aivp_nle.panel.app import Panel, Server, running_panel, serve
 from aivp_nle.pipeline import build_project
 from aivp_nle.project import Project
 from aivp_nle.resolve.install import install_scripts
-from aivp_nle.resolve.planner import plan_for_project, write_plan
+from aivp_nle.resolve.planner import plan_for_project, project_key, write_plan
 
 from . import fake_resolve as fakes
 from .browser import chromium
@@ -109,7 +109,9 @@ def test_build_render_and_apply_from_the_page(browser: Any, running: Server, pro
     browser.find_element(By.ID, "apply").click()
     message = _eventually(lambda: (text := browser.find_element(By.ID, "apply-message").text) != "applying ..." and text)
     assert "Workspace > Scripts > aivp Apply Edit" in message
-    assert list((Path(os.environ["HOME"]) / ".aivp" / "resolve" / "projects").glob("*/plan.json"))
+    plans = Path(os.environ["HOME"]) / ".aivp" / "resolve" / "projects"
+    assert list(plans.glob("*/plan.json"))
+    assert json.loads((plans / "index.json").read_text())["selected"] == project_key(project)  # the one applied from here
     SCREENSHOT.parent.mkdir(exist_ok=True)
     browser.save_screenshot(str(SCREENSHOT))
 

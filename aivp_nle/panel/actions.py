@@ -24,7 +24,7 @@ from ..qc.pictures import beat_plot, contact_sheet
 from ..render import render
 from ..resolve.bridge import connect, run_plan
 from ..resolve.plan import ACTIONS
-from ..resolve.planner import plan_for_project, write_plan
+from ..resolve.planner import plan_for_project, select_project, write_plan
 from ..timelines import load_timeline
 from .settings import update_settings
 
@@ -141,6 +141,7 @@ def apply_to_resolve(project: Project, *, resolve: Resolve | None = None) -> dic
     written = write_plan(plan, project)
     app = resolve if resolve is not None else connect({})
     if app is None:
+        select_project(project)  # chosen here: the entry applies it whatever the Resolve project is named
         return {"edition": "free", "written": [str(p) for p in written],
                 "message": f"In Resolve, open (or create) the project {project.root.name!r}, then Workspace > Scripts > "
                            "aivp Apply Edit: it applies this project's plan and reports what it verified."}

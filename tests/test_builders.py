@@ -51,6 +51,12 @@ def test_the_timeline_runs_at_the_project_rate_for_the_songs_length_from_one_hou
     }
 
 
+def test_a_metrical_level_nearly_as_likely_is_recorded_for_the_editor_to_choose() -> None:
+    assert meta.beats_other_level(build_multicam(_angles(), SONG, GRID, ConformTarget())) is None
+    close = GRID.model_copy(update={"other_level": "half"})
+    assert meta.beats_other_level(build_multicam(_angles(), SONG, close, ConformTarget())) == "half"
+
+
 def test_the_song_is_on_its_own_audio_track_and_beats_are_markers() -> None:
     timeline = build_multicam(_angles(), SONG, GRID, ConformTarget())
     (song_track,) = timeline.audio_tracks()

@@ -17,11 +17,14 @@ from typing import Any
 import httpx
 import pytest
 
+from aivp_nle.edit import meta
+from aivp_nle.panel.actions import panel_state
 from aivp_nle.panel.app import Panel, Server, running_panel, serve
 from aivp_nle.pipeline import build_project
 from aivp_nle.project import Project
 from aivp_nle.resolve.install import install_scripts
 from aivp_nle.resolve.planner import plan_for_project, project_key, write_plan
+from aivp_nle.timelines import load_timeline, save_timeline
 
 from . import fake_resolve as fakes
 from .browser import chromium
@@ -172,3 +175,13 @@ def test_the_panel_runs_the_watch_folder_and_shows_the_take_filed(running: Serve
     _eventually(filed, seconds=60)
     assert httpx.post(f"{base}/api/watch", json={"on": False}, headers=headers).json()["message"] == "stopped watching"
     assert not httpx.get(f"{base}/api/state", headers=headers).json()["watching"]
+
+
+def test_the_page_offers_the_other_tempo_when_the_tracker_found_it_nearly_as_likely(project: Project) -> None:
+    edit = build_project(project).beatcut
+    assert panel_state(project)["tempo"]["other_level"] is None
+    timeline = load_timeline(edit)
+    meta.put(timeline, beats={**dict(meta.get(timeline)["beats"]), "other_level": "double"})
+    save_timeline(timeline, edit, replace=True)
+    tempo = panel_state(project)["tempo"]
+    assert tempo["other_level"] == "double" and tempo["other_bpm"] == round(2 * tempo["bpm"], 2)

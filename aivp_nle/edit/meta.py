@@ -5,7 +5,7 @@ Adapters carry foreign metadata through untouched, so this is how an edit keeps 
 field for. What we write, by object:
 
 - timeline: ``{"edit": "multicam" | "beatcut", "conform": {fps, width, height, color,
-  start_timecode}, "beats": {"bpm", "count"}, "cut": {"every", "min_shot", "seed", "shots",
+  start_timecode}, "beats": {"bpm", "count", "other_level" when close}, "cut": {"every", "min_shot", "seed", "shots",
   "max_snap_error_s", "follows_singer", ...}}`` (``cut`` on beat-cuts only);
 - track: ``{"role": "angle" | "cut" | "grain" | "song" | "vocals" | "instrumental"}``, plus ``"angle"``,
   ``"offset_frames"`` and ``"lipsync"`` on angle tracks and ``"gain_db"`` on audio tracks (a muted
@@ -206,6 +206,12 @@ def delivery_size(timeline: otio.schema.Timeline) -> tuple[int, int]:
 
 def beats_bpm(timeline: otio.schema.Timeline, default: float = 120.0) -> float:
     return float(get(timeline).get("beats", {}).get("bpm", default))
+
+
+def beats_other_level(timeline: otio.schema.Timeline) -> str | None:
+    """"half" or "double" when the tracker scored that metrical level nearly as well (the editor chooses)."""
+    other = get(timeline).get("beats", {}).get("other_level")
+    return str(other) if other in ("half", "double") else None
 
 
 def cut_record(timeline: otio.schema.Timeline) -> dict[str, Any]:

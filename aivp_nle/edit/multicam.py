@@ -129,7 +129,7 @@ def build_multicam(
     )
     meta.set_edit(
         timeline, edit="multicam", conform=conform.model_dump(mode="json"),
-        beats={"bpm": beats.bpm, "count": len(beats.beats)},
+        beats={"bpm": beats.bpm, "count": len(beats.beats), **({"other_level": beats.other_level} if beats.other_level else {})},
     )
     for angle in angles:
         track = otio.schema.Track(name=angle.name, kind=otio.schema.TrackKind.Video)

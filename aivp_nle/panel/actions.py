@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..conform import problems
+from ..edit import meta
 from ..errors import AivpError
 from ..ffmpeg import FFmpeg, locate
 from ..ingest.status import project_status
@@ -69,6 +70,14 @@ def conform_problems(project: Project, ff: FFmpeg | None = None) -> dict[str, li
     return found
 
 
+def _tempo(edit: Path) -> dict[str, Any]:
+    """The newest edit's tempo, and the other metrical level when the tracker found it nearly as likely."""
+    timeline = load_timeline(edit)
+    bpm, other = meta.beats_bpm(timeline), meta.beats_other_level(timeline)
+    return {"bpm": round(bpm, 2), "other_level": other,
+            "other_bpm": round(bpm * (0.5 if other == "half" else 2.0), 2) if other else None}
+
+
 def panel_state(project: Project) -> dict[str, Any]:
     """Everything the page shows, read fresh: the watch folder may have filed a take since."""
     project = open_project(project.root)
@@ -83,6 +92,7 @@ def panel_state(project: Project) -> dict[str, Any]:
         "takes": status.takes, "pending": status.pending, "quarantined": status.quarantined, "audio": audio,
         "cut": project.config.cut.model_dump(mode="json"), "grain": project.config.grain.model_dump(mode="json"),
         "beats": project.config.beats.model_dump(mode="json"), "conform": conform_problems(project),
+        "tempo": _tempo(edits[-1]) if edits else None,
         "edits": [{"name": e.name, "shots": _relative(project, pictures_of(e)[0]), "beats": _relative(project, pictures_of(e)[1])}
                   for e in reversed(edits)],
         "previews": [_relative(project, p) for p in reversed(previews)],

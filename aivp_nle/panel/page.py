@@ -31,7 +31,7 @@ progress { width: 100%; } .problem { color: #ff9a8a; } .muted { color: #888; } p
   <div><label for="hero">hero</label><input id="hero"></div>
   <div><label for="seed">seed</label><input id="seed" type="number"></div>
   <div><label for="level">beat level</label><select id="level"><option>auto</option><option>half</option><option>double</option></select>
-    <span class="muted">when the tracker's tempo is twice or half the song's</span></div>
+    <span class="muted" id="tempo"></span></div>
   <div><label for="opacity">grain</label><input id="opacity" type="number" step="0.05" min="0" max="1"> opacity</div>
   <button id="build">Build</button><button id="reroll">Re-roll</button></section>
 <section><h2>Edits</h2><ul id="edits"></ul><img id="sheet" alt="contact sheet"><img id="beats" alt="beat grid"></section>
@@ -54,6 +54,8 @@ function show(s) {
     takes.push(stage + " / " + angle + ": " + names.join(", "));
   $("takes").textContent = takes.length ? "" : "no takes yet"; list("audio", s.audio, (a) => a);
   $("takes").replaceChildren(...takes.map((t) => Object.assign(document.createElement("div"), {textContent: t})));
+  $("tempo").textContent = !s.tempo ? "" : s.tempo.bpm + " BPM" + (s.tempo.other_level
+    ? "; " + s.tempo.other_level + " (" + s.tempo.other_bpm + " BPM) is nearly as likely: choose it here" : "");
   list("conform", Object.entries(s.conform), ([n, p]) => n + ": " + p.join("; ") + " (aivp conform apply)");
   list("pending", s.pending, (p) => "waiting: " + p);
   $("watch").textContent = s.watching ? "Stop watching" : "Watch the inbox"; $("watch").dataset.on = s.watching ? "1" : "";

@@ -185,3 +185,9 @@ def test_the_page_offers_the_other_tempo_when_the_tracker_found_it_nearly_as_lik
     save_timeline(timeline, edit, replace=True)
     tempo = panel_state(project)["tempo"]
     assert tempo["other_level"] == "double" and tempo["other_bpm"] == round(2 * tempo["bpm"], 2)
+
+
+def test_the_panel_installs_the_workspace_entries_for_this_user(running: Server) -> None:
+    answer = httpx.post(f"http://127.0.0.1:{running.port}/api/install", headers={"x-aivp-token": running.panel.token}).json()
+    utility = Path(os.environ["HOME"]) / ".local/share/DaVinciResolve/Fusion/Scripts/Utility"
+    assert str(utility) in answer["message"] and (utility / "aivp Open Panel.lua").is_file() and (utility / "aivp Apply Edit.lua").is_file()

@@ -24,6 +24,7 @@ from ..qc.edit import shots
 from ..qc.pictures import beat_plot, contact_sheet
 from ..render import render
 from ..resolve.bridge import connect, run_plan
+from ..resolve.install import install_scripts, scripts_folder
 from ..resolve.plan import ACTIONS
 from ..resolve.planner import plan_for_project, select_project, write_plan
 from ..timelines import load_timeline
@@ -32,7 +33,7 @@ from .settings import update_settings
 if TYPE_CHECKING:
     from fusionscript import Resolve
 
-__all__ = ["apply_to_resolve", "build_with", "conform_problems", "panel_state", "pictures_of", "qc_with_report", "render_preview"]
+__all__ = ["apply_to_resolve", "build_with", "conform_problems", "install_resolve_entries", "panel_state", "pictures_of", "qc_with_report", "render_preview"]
 
 EXPORTS = frozenset(f".{name}" for name in ("otio", "fcpxml", "xml", "edl", "aaf", "mlt", "kdenlive", "otioz")) | {".drp"}
 _VERSION = re.compile(r"_v(\d+)$")
@@ -157,3 +158,10 @@ def apply_to_resolve(project: Project, *, resolve: Resolve | None = None) -> dic
                            "aivp Apply Edit: it applies this project's plan and reports what it verified."}
     report = run_plan(app, plan.model_dump(mode="json"), list(ACTIONS))
     return {"edition": "studio", "written": [str(p) for p in written], "message": report.text(), "problems": report.problems}
+
+
+def install_resolve_entries() -> str:
+    """`aivp resolve install-scripts` for this user: the Workspace > Scripts entries and what they load."""
+    target = scripts_folder("user")
+    changed = install_scripts(target)
+    return f"Resolve entries in {target}: {len(changed)} file(s) written, the rest already current. Restart Resolve to see them."

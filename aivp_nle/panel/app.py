@@ -107,6 +107,9 @@ def make_app(panel: Panel) -> Starlette:
         except AivpError as error:
             return JSONResponse({"edition": "none", "message": str(error)}, status_code=409)
 
+    async def install(request: Request) -> Response:
+        return JSONResponse({"message": actions.install_resolve_entries()})
+
     async def files(request: Request) -> Response:
         wanted = (panel.project.root / request.path_params["path"]).resolve()
         if not wanted.is_relative_to(panel.project.root.resolve()) or not wanted.is_file():
@@ -116,7 +119,8 @@ def make_app(panel: Panel) -> Starlette:
     routes = [
         Route("/", page), Route("/api/state", state), Route("/api/build", build, methods=["POST"]),
         Route("/api/render", render, methods=["POST"]), Route("/api/qc", qc, methods=["POST"]),
-        Route("/api/apply", apply, methods=["POST"]), Route("/api/watch", watch, methods=["POST"]), Route("/files/{path:path}", files),
+        Route("/api/apply", apply, methods=["POST"]), Route("/api/watch", watch, methods=["POST"]),
+        Route("/api/install", install, methods=["POST"]), Route("/files/{path:path}", files),
     ]
 
     async def token_required(request: Request, call_next: Any) -> Response:

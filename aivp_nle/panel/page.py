@@ -39,7 +39,8 @@ progress { width: 100%; } .problem { color: #ff9a8a; } .muted { color: #888; } p
   <video id="player" controls preload="metadata"></video></section>
 <section><h2>Quality control</h2><button id="qc">Run QC</button><progress id="qc-progress" max="1" value="0"></progress>
   <div id="report"></div><h2>Exports</h2><ul id="exports"></ul></section>
-<section><h2>DaVinci Resolve</h2><button id="apply">Apply to Resolve</button><pre id="apply-message"></pre></section>
+<section><h2>DaVinci Resolve</h2><button id="apply">Apply to Resolve</button>
+  <button id="install">Install the Workspace entries</button><pre id="apply-message"></pre></section>
 <section><h2>Jobs</h2><ul id="jobs"></ul></section>
 </main>
 <script>
@@ -85,6 +86,7 @@ $("reroll").onclick = async () => { $("seed").value = String(Number($("seed").va
 $("render").onclick = () => post("/api/render");
 $("watch").onclick = () => post("/api/watch", {on: !$("watch").dataset.on});
 $("qc").onclick = () => post("/api/qc");
+$("install").onclick = async () => { $("apply-message").textContent = (await post("/api/install")).message; };
 $("apply").onclick = async () => { $("apply-message").textContent = "applying ..."; $("apply-message").textContent = (await post("/api/apply")).message; };
 refresh(); setInterval(refresh, 1000);
 </script></body></html>

@@ -317,10 +317,10 @@ def test_scripts_go_where_each_os_resolve_looks(platform: str, scope: Any, env: 
 def test_install_puts_lua_and_python_entries_in_place_and_a_second_run_changes_nothing(tmp_path: Path) -> None:
     first = install_scripts(tmp_path / "Utility", tmp_path / "support")
     names = sorted(p.name for p in (tmp_path / "Utility").iterdir())
-    assert {n.rsplit(".", 1)[1] for n in names} == {"lua", "py"} and len(names) == 11
+    assert {n.rsplit(".", 1)[1] for n in names} == {"lua", "py"} and len(names) == 12
     assert "aivp Apply Edit.lua" in names and "aivp Open Panel.lua" in names and (tmp_path / "support" / "executor.lua").is_file()
     assert (tmp_path / "support" / "aivp_command.txt").read_text().strip() == sys.executable  # Resolve has no PATH of ours
-    assert len(first) == 14 and install_scripts(tmp_path / "Utility", tmp_path / "support") == []
+    assert len(first) == 16 and install_scripts(tmp_path / "Utility", tmp_path / "support") == []
 
 
 def test_the_installed_python_entry_runs_with_only_the_standard_library(tmp_path: Path, plan: ResolvePlan, home: Path) -> None:

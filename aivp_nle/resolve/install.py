@@ -23,6 +23,7 @@ __all__ = ["SCRIPTS", "install_scripts", "scripts_folder"]
 Scope = Literal["user", "all"]
 SCRIPTS = files("aivp_nle.resolve_scripts")  # resolve_scripts/ in the repository
 BRIDGE = Path(__file__).resolve().parent / "bridge.py"
+WINDOW = Path(__file__).resolve().parent / "window.py"
 
 
 def scripts_folder(scope: Scope = "user", platform: str = sys.platform, env: Mapping[str, str] = os.environ) -> Path:
@@ -56,6 +57,7 @@ def install_scripts(destination: Path, support: Path | None = None) -> list[Path
     wanted = {destination / e.name: e.read_bytes() for e in entries if e.name.endswith((".lua", ".py"))}
     wanted[support / "executor.lua"] = (SCRIPTS / "support" / "executor.lua").read_bytes()
     wanted[support / "aivp_resolve_bridge.py"] = BRIDGE.read_bytes()
+    wanted[support / "aivp_resolve_window.py"] = WINDOW.read_bytes()
     # the Python that runs aivp: Resolve starts entries without the user's shell PATH (aivp Open Panel)
     wanted[support / "aivp_command.txt"] = os.fsencode(sys.executable) + b"\n"
     try:

@@ -42,3 +42,14 @@ def test_resolve_plan_json_names_the_plan_and_the_entry_to_run(project_with_take
     found = _json(["resolve", "plan", str(project.root), "--json"])
     assert found["project"] == "mv" and found["entry"] == "Workspace > Scripts > aivp Apply Edit"
     assert all(Path(p).is_file() for p in found["written"]) and any(p.endswith(".json") for p in found["written"])
+
+
+def test_build_options_are_saved_in_the_project_file_before_the_build(project_with_takes: ProjectMaker, tmp_path: Path) -> None:
+    project = project_with_takes(tmp_path / "mv")
+    found = _json(["build", str(project.root), "--json", "--pattern", "bars", "--seed", "4", "--level", "half",
+                   "--grain-opacity", "0.2", "--hero", "red"])
+    settings = (project.root / "aivp.toml").read_text()
+    assert 'pattern = "bars"' in settings and "seed = 4" in settings and 'level = "half"' in settings
+    assert "opacity = 0.2" in settings and 'hero = "red"' in settings and Path(found["beatcut"]).is_file()
+    _json(["build", str(project.root), "--json", "--hero", ""])
+    assert "hero" not in (project.root / "aivp.toml").read_text().split("[cut]")[1].split("[")[0]

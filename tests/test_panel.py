@@ -21,7 +21,7 @@ from aivp_nle.edit import meta
 from aivp_nle.panel.actions import panel_state
 from aivp_nle.panel.app import Panel, Server, running_panel, serve
 from aivp_nle.pipeline import build_project
-from aivp_nle.project import Project
+from aivp_nle.project import Project, open_project
 from aivp_nle.resolve.install import install_scripts
 from aivp_nle.resolve.planner import plan_for_project, project_key, write_plan
 from aivp_nle.timelines import load_timeline, save_timeline
@@ -154,7 +154,7 @@ def test_the_open_panel_entry_starts_the_panel_of_the_open_project_with_the_reco
     subprocess.run(["sh", "-c", command], check=True, timeout=30)
     url = _eventually(lambda: running_panel(project), seconds=60)
     record = json.loads((project.root / ".aivp" / "panel.json").read_text())
-    os.kill(record["pid"], signal.SIGINT)
+    os.kill(record["pid"], signal.SIGTERM)  # as a service manager stops it
     assert url.startswith("http://127.0.0.1:") and "token=" in url
 
 
@@ -191,3 +191,16 @@ def test_the_panel_installs_the_workspace_entries_for_this_user(running: Server)
     answer = httpx.post(f"http://127.0.0.1:{running.port}/api/install", headers={"x-aivp-token": running.panel.token}).json()
     utility = Path(os.environ["HOME"]) / ".local/share/DaVinciResolve/Fusion/Scripts/Utility"
     assert str(utility) in answer["message"] and (utility / "aivp Open Panel.lua").is_file() and (utility / "aivp Apply Edit.lua").is_file()
+
+
+def test_init_with_panel_makes_the_project_and_opens_its_panel(tmp_path: Path) -> None:
+    root = tmp_path / "new song"
+    started = subprocess.Popen([sys.executable, "-m", "aivp_nle", "init", str(root), "--no-grain", "--panel"],
+                               env={**os.environ, "BROWSER": "true"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = _eventually(lambda: (root / "aivp.toml").is_file() and running_panel(open_project(root)), seconds=60)
+        assert httpx.get(url.replace("/?token=", "/api/state?token=")).json()["project"] == "new song"
+    finally:
+        started.send_signal(signal.SIGTERM)
+        started.communicate(timeout=30)
+    assert started.returncode == 0 and not (root / ".aivp" / "panel.json").exists()  # stopped cleanly

@@ -37,7 +37,8 @@ from ._common import A_PATH, CLUSTER, _describe, _Progress, _size, _Tasks, main
 @click.argument("directory", type=A_PATH)
 @click.option("--fps", type=int, default=24, show_default=True, help="working frame rate: 24 or 30")
 @click.option("--no-grain", is_flag=True, help="do not make a grain plate (bring your own: [grain] asset)")
-def init(directory: Path, fps: int, no_grain: bool) -> None:
+@click.option("--panel", "open_panel", is_flag=True, help="then open the project's panel in the browser (`aivp panel`)")
+def init(directory: Path, fps: int, no_grain: bool, open_panel: bool) -> None:
     """Make the handbook's project layout, aivp.toml and a film-grain plate in DIRECTORY (keeps what is there)."""
     from ..grain_plate import project_grain
     from .grain import report_plate
@@ -49,7 +50,12 @@ def init(directory: Path, fps: int, no_grain: bool) -> None:
         plate, project = project_grain(project)
         report_plate(plate, project.config.grain.opacity, project.config.grain.blend)
     click.echo(f"project ready: {project.root}")
-    click.echo("  takes go in 03_Generations/v1_exploration (NAME_v001.mp4), the song in 04_Audio; then `aivp build`")
+    click.echo("  takes go in 03_Generations/v1_exploration (NAME_v001.mp4) or the inbox, the song in 04_Audio; then `aivp build`, "
+               f"or all of it in the browser: `aivp panel {project.root}`")
+    if open_panel:
+        from .panel import panel
+
+        click.get_current_context().invoke(panel, project=project.root, port=None, no_browser=False)
 
 
 @main.command("probe")
@@ -203,9 +209,29 @@ def _lipsync(report: LipSyncReport) -> None:
 @main.command()
 @click.argument("project", type=A_PATH, default=Path("."))
 @click.option("--json", "as_json", is_flag=True, help="what was written, the cut (shots, length, worst snap) and the warnings, as JSON")
-def build(project: Path, as_json: bool) -> None:
-    """Rebuild 06_Edit/multicam.otio and add a new 06_Edit/beatcut_vNNN.otio from the project's takes."""
+@click.option("--pattern", type=click.Choice(typing.get_args(CutPattern)), help="the cut pattern (saved in aivp.toml [cut])")
+@click.option("--every", type=click.IntRange(1, 64), help="beats (or bars) per shot (saved)")
+@click.option("--min-shot", type=click.FloatRange(0.0, 60.0, min_open=True), help="shortest shot, seconds (saved)")
+@click.option("--hero", help="the angle held through the loudest phrase; '' for none (saved)")
+@click.option("--seed", type=int, help="another seed, another edit of the same rules (saved)")
+@click.option("--level", type=click.Choice(list(LEVELS)), help="the beat level: auto, half or double (saved in [beats])")
+@click.option("--grain-opacity", type=click.FloatRange(0.0, 1.0), help="the grain's opacity (saved in [grain])")
+def build(project: Path, as_json: bool, pattern: str | None, every: int | None, min_shot: float | None, hero: str | None,
+          seed: int | None, level: str | None, grain_opacity: float | None) -> None:
+    """Rebuild 06_Edit/multicam.otio and add a new 06_Edit/beatcut_vNNN.otio from the project's takes.
+
+    The cut options are saved in aivp.toml first (as the panel's Build does), so the next build
+    and every face keep them."""
+    from ..settings import update_settings
+
     opened = open_project(project)
+    cut: dict[str, object] = {k: v for k, v in {"pattern": pattern, "every": every, "min_shot": min_shot, "seed": seed}.items() if v is not None}
+    if hero is not None:
+        cut["hero"] = hero or None
+    for section, values in (("cut", cut), ("beats", {"level": level} if level else {}),
+                            ("grain", {"opacity": grain_opacity} if grain_opacity is not None else {})):
+        if values:
+            opened = update_settings(opened, section, values)
     result = build_project(opened)
     if as_json:
         cut = meta.cut_record(result.timeline)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..conform import problems
 from ..edit import meta
-from ..errors import AivpError
+from ..errors import AivpError, EditError
 from ..ffmpeg import FFmpeg, locate
 from ..ingest.status import project_status
 from ..interchange import FORMATS
@@ -27,8 +27,8 @@ from ..resolve.bridge import connect, run_plan
 from ..resolve.install import install_scripts, scripts_folder
 from ..resolve.plan import ACTIONS
 from ..resolve.planner import plan_for_project, select_project, write_plan
+from ..settings import update_settings
 from ..timelines import load_timeline
-from .settings import update_settings
 
 if TYPE_CHECKING:
     from fusionscript import Resolve
@@ -55,7 +55,11 @@ _PROBED: dict[tuple[Path, int, int], list[str]] = {}  # a take's conform problem
 def conform_problems(project: Project, ff: FFmpeg | None = None) -> dict[str, list[str]]:
     """What `aivp conform check` says of each take the edit uses (probed again only when a file changes)."""
     found: dict[str, list[str]] = {}
-    for take in project.latest_takes():
+    try:
+        takes = project.latest_takes()
+    except EditError:
+        return found  # no takes yet: nothing to conform
+    for take in takes:
         try:
             status = take.path.stat()
         except OSError:

@@ -77,8 +77,12 @@ def make_app(panel: Panel) -> Starlette:
         return response
 
     async def state(request: Request) -> Response:
-        return JSONResponse({**actions.panel_state(panel.project), "jobs": panel.jobs.listing(),
-                             "watching": panel.watch.running, "watch_log": list(panel.watch.log)})
+        try:
+            found = actions.panel_state(panel.project)
+        except AivpError as error:  # the project file made unreadable by hand, say: the page says so
+            return JSONResponse({"error": str(error)}, status_code=409)
+        return JSONResponse({**found, "jobs": panel.jobs.listing(), "watching": panel.watch.running,
+                             "watch_log": list(panel.watch.log)})
 
     async def watch(request: Request) -> Response:
         wanted = (await request.json()).get("on", True)

@@ -76,7 +76,8 @@ function show(s) {
   for (const kind of ["render", "qc"]) {
     const job = s.jobs.filter((j) => j.kind === kind).pop(); if (job) $(kind + "-progress").value = job.progress; }
 }
-async function refresh() { try { show(await (await fetch("/api/state")).json()); } catch (e) {} }
+async function refresh() {
+  try { const s = await (await fetch("/api/state")).json(); $("root").textContent = s.error || ""; if (!s.error) show(s); } catch (e) {} }
 async function post(path, body) {
   const answer = await fetch(path, {method: "POST", headers: {"content-type": "application/json"}, body: JSON.stringify(body || {})});
   const data = await answer.json(); refresh(); return data; }

@@ -8,9 +8,9 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..config import ProjectConfig, checked
-from ..files import write_bytes
-from ..project import CONFIG_NAME, Project, open_project
+from .config import ProjectConfig, checked
+from .files import write_bytes
+from .project import CONFIG_NAME, Project, open_project
 
 __all__ = ["update_settings"]
 

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from aivp_nle.edit import meta
-from aivp_nle.panel.actions import panel_state
+from aivp_nle.panel.actions import panel_state, qc_with_report
 from aivp_nle.panel.app import Panel, Server, running_panel, serve
 from aivp_nle.pipeline import build_project
 from aivp_nle.project import Project, open_project
@@ -204,3 +204,11 @@ def test_init_with_panel_makes_the_project_and_opens_its_panel(tmp_path: Path) -
         started.send_signal(signal.SIGTERM)
         started.communicate(timeout=30)
     assert started.returncode == 0 and not (root / ".aivp" / "panel.json").exists()  # stopped cleanly
+
+
+def test_the_last_qc_shows_each_files_verdict_and_first_problem(project: Project) -> None:
+    assert panel_state(project)["qc"] == []
+    qc_with_report(project)
+    found = panel_state(project)["qc"]
+    assert [f["file"] for f in found][:3] == ["blue_v001.mp4", "green_v001.mp4", "red_v001.mp4"]
+    assert all(f["verdict"] in ("pass", "warn", "fail") for f in found)

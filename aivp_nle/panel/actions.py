@@ -9,6 +9,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import TypeAdapter
+
 from ..conform import problems
 from ..edit import meta
 from ..errors import AivpError, EditError
@@ -18,7 +20,7 @@ from ..interchange import FORMATS
 from ..pipeline import build_project
 from ..probe import probe
 from ..project import Project, open_project
-from ..qc import qc_project, read_checklist, write_report
+from ..qc import QcReport, qc_project, read_checklist, write_report
 from ..qc.checklist import FILE_NAME
 from ..qc.edit import shots
 from ..qc.pictures import beat_plot, contact_sheet
@@ -33,7 +35,7 @@ from ..timelines import load_timeline
 if TYPE_CHECKING:
     from fusionscript import Resolve
 
-__all__ = ["apply_to_resolve", "build_with", "conform_problems", "install_resolve_entries", "panel_state", "pictures_of", "qc_with_report", "render_preview"]
+__all__ = ["apply_to_resolve", "build_with", "conform_problems", "install_resolve_entries", "qc_findings", "panel_state", "pictures_of", "qc_with_report", "render_preview"]
 
 EXPORTS = frozenset(f".{name}" for name in ("otio", "fcpxml", "xml", "edl", "aaf", "mlt", "kdenlive", "otioz")) | {".drp"}
 _VERSION = re.compile(r"_v(\d+)$")
@@ -83,6 +85,20 @@ def _tempo(edit: Path) -> dict[str, Any]:
             "other_bpm": round(bpm * (0.5 if other == "half" else 2.0), 2) if other else None}
 
 
+def qc_findings(project: Project) -> list[dict[str, Any]]:
+    """The last QC's verdict per file and its first problem (from 06_Edit/qc/report.json, `aivp qc --project`)."""
+    try:
+        reports = TypeAdapter(list[QcReport]).validate_json((project.edit_dir / "qc" / "report.json").read_bytes())
+    except (OSError, ValueError):
+        return []
+    found = []
+    for report in reports:
+        worst = next((f for f in report.findings if f.severity == "fail"), report.findings[0] if report.findings else None)
+        found.append({"file": Path(report.path).name, "verdict": report.verdict,
+                      "problem": f"{worst.check}: {worst.what} -> {worst.action}" if worst else ""})
+    return found
+
+
 def panel_state(project: Project) -> dict[str, Any]:
     """Everything the page shows, read fresh: the watch folder may have filed a take since."""
     project = open_project(project.root)
@@ -101,9 +117,9 @@ def panel_state(project: Project) -> dict[str, Any]:
         "edits": [{"name": e.name, "shots": _relative(project, pictures_of(e)[0]), "beats": _relative(project, pictures_of(e)[1])}
                   for e in reversed(edits)],
         "previews": [_relative(project, p) for p in reversed(previews)],
-        "qc_report": _relative(project, report),
-        "exports": sorted(p.name for p in project.edit_dir.iterdir() if p.is_file() and p.suffix.lower() in EXPORTS
-                          and not p.name.startswith(".")) if project.edit_dir.is_dir() else [],
+        "qc_report": _relative(project, report), "qc": qc_findings(project),
+        "exports": sorted(_relative(project, p) or "" for p in project.edit_dir.iterdir() if p.is_file()
+                          and p.suffix.lower() in EXPORTS and not p.name.startswith(".")) if project.edit_dir.is_dir() else [],
         "formats": sorted(FORMATS),
     }
 

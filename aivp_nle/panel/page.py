@@ -38,7 +38,7 @@ progress { width: 100%; } .problem { color: #ff9a8a; } .muted { color: #888; } p
 <section><h2>Preview</h2><button id="render">Render preview</button><progress id="render-progress" max="1" value="0"></progress>
   <video id="player" controls preload="metadata"></video></section>
 <section><h2>Quality control</h2><button id="qc">Run QC</button><progress id="qc-progress" max="1" value="0"></progress>
-  <div id="report"></div><h2>Exports</h2><ul id="exports"></ul></section>
+  <div id="report"></div><ul id="findings"></ul><h2>Exports</h2><ul id="exports"></ul></section>
 <section><h2>DaVinci Resolve</h2><button id="apply">Apply to Resolve</button>
   <button id="install">Install the Workspace entries</button><pre id="apply-message"></pre></section>
 <section><h2>Jobs</h2><ul id="jobs"></ul></section>
@@ -52,7 +52,7 @@ function show(s) {
   $("root").textContent = s.root;
   const takes = [];
   for (const [stage, angles] of Object.entries(s.takes)) for (const [angle, names] of Object.entries(angles))
-    takes.push(stage + " / " + angle + ": " + names.join(", "));
+    takes.push(stage + " / " + angle + ": " + names.join(", ") + (/lipsync$/i.test(angle) ? "  (lip-synced)" : ""));
   $("takes").textContent = takes.length ? "" : "no takes yet"; list("audio", s.audio, (a) => a);
   $("takes").replaceChildren(...takes.map((t) => Object.assign(document.createElement("div"), {textContent: t})));
   $("tempo").textContent = !s.tempo ? "" : s.tempo.bpm + " BPM" + (s.tempo.other_level
@@ -69,7 +69,10 @@ function show(s) {
   if (s.previews[0] && !$("player").src.endsWith(s.previews[0])) $("player").src = "/files/" + s.previews[0];
   $("report").replaceChildren();
   if (s.qc_report) $("report").append(Object.assign(document.createElement("a"), {href: "/files/" + s.qc_report, textContent: "the QC report", target: "_blank"}));
-  list("exports", s.exports, (e) => e);
+  $("exports").replaceChildren(...s.exports.map((e) => { const li = document.createElement("li");
+    li.append(Object.assign(document.createElement("a"), {href: "/files/" + e, textContent: e.split("/").pop(), download: ""})); return li; }));
+  $("findings").replaceChildren(...s.qc.map((f) => Object.assign(document.createElement("li"),
+    {textContent: f.file + ": " + f.verdict.toUpperCase() + (f.problem ? " (" + f.problem + ")" : ""), className: f.verdict === "fail" ? "problem" : ""})));
   if (!filled) { for (const key of ["pattern", "every", "min_shot", "hero", "seed"]) $(key).value = s.cut[key] ?? "";
     $("level").value = s.beats.level; $("opacity").value = s.grain.opacity; filled = true; }
   list("jobs", s.jobs.slice().reverse(), (j) => j.kind + " #" + j.id + ": " + j.state + " " + Math.round(100 * j.progress) + " % " + j.message);

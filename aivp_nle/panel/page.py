@@ -16,7 +16,7 @@ h2 { font-size: 15px; margin: 4px 0 8px; color: #9fc4ff; }
 button { background: #2f6fd6; color: white; border: 0; border-radius: 4px; padding: 5px 12px; margin: 2px; cursor: pointer; }
 input, select { background: #111; color: #eee; border: 1px solid #444; padding: 3px; width: 90px; }
 label { display: inline-block; width: 80px; } img, video { max-width: 100%; } ul { padding-left: 18px; margin: 4px 0; }
-progress { width: 100%; } .problem { color: #ff9a8a; } .muted { color: #888; } pre { white-space: pre-wrap; }
+a { color: #9fc4ff; } progress { width: 100%; } .problem { color: #ff9a8a; } .muted { color: #888; } pre { white-space: pre-wrap; }
 </style></head><body>
 <header>aivp panel: <b>{{project}}</b> <span class="muted" id="root"></span></header>
 <main>

@@ -12,7 +12,7 @@ from .config import ProjectConfig, checked
 from .files import write_bytes
 from .project import CONFIG_NAME, Project, open_project
 
-__all__ = ["update_settings"]
+__all__ = ["update_sections", "update_settings"]
 
 _SECTION = re.compile(r"^\s*\[([A-Za-z0-9_.-]+)\]\s*(#.*)?$")
 
@@ -49,3 +49,11 @@ def update_settings(project: Project, section: str, values: Mapping[str, object]
             lines[at] = entry
     write_bytes(path, ("\n".join(lines) + "\n").encode("utf-8"), replace=True)
     return open_project(project.root)
+
+
+def update_sections(project: Project, sections: Mapping[str, Mapping[str, object]]) -> Project:
+    """`update_settings` for each section given with values (the faces' Build: cut, beats, grain)."""
+    for section, values in sections.items():
+        if values:
+            project = update_settings(project, section, values)
+    return project

@@ -121,43 +121,31 @@ def test_conform_of_six_takes_on_the_cluster_gives_this_machines_copies(cluster:
     here, there = _takes_at_30(tmp_path / "here"), _takes_at_30(tmp_path / "there")
     target, options = ConformTarget(fps=24), ConformOptions()
     local = [conform_clip(take, target, options) for take in here]
-    farm = Farm(DaskCluster(cluster.address))
-    try:
+    with Farm(DaskCluster(cluster.address)) as farm:
         copies = conform_on_farm(there, target, options, farm=farm)
-    finally:
-        farm.close()
     assert [_frames(Path(c)) for c in copies] == [_frames(c) for c in local]
 
 
 def test_qc_of_six_takes_on_the_cluster_gives_this_machines_reports(cluster: Cluster, tmp_path: Path) -> None:
     takes = _takes_at_30(tmp_path)
-    farm = Farm(DaskCluster(cluster.address))
-    try:
+    with Farm(DaskCluster(cluster.address)) as farm:
         reports = qc_on_farm(takes, ConformTarget(fps=24), farm=farm)
-    finally:
-        farm.close()
     assert [r.model_dump() for r in reports] == [qc_take(t, ConformTarget(fps=24)).model_dump() for t in takes]
 
 
 def test_a_worker_that_cannot_see_a_take_names_the_path_it_looked_for(cluster: Cluster, tmp_path: Path) -> None:
     take = _takes_at_30(tmp_path)[0]
-    farm = Farm(DaskCluster(cluster.address), PathMap({str(tmp_path): "/mnt/nas/job"}))
-    try:
+    with Farm(DaskCluster(cluster.address), PathMap({str(tmp_path): "/mnt/nas/job"})) as farm:
         with pytest.raises(FarmError, match=f"cannot see /mnt/nas/job/{take.name}"):
             qc_on_farm([take], ConformTarget(fps=24), farm=farm)
-    finally:
-        farm.close()
 
 
 def test_a_task_failing_three_times_returns_its_log(cluster: Cluster, tmp_path: Path) -> None:
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"not a video at all" * 100)
-    farm = Farm(DaskCluster(cluster.address))
-    try:
+    with Farm(DaskCluster(cluster.address)) as farm:
         with pytest.raises(FarmError, match=r"failed 3 times on tcp://127\.0\.0\.1:\d+; its log:\n.*broken\.mp4"):
             qc_on_farm([broken], ConformTarget(fps=24), farm=farm)
-    finally:
-        farm.close()
 
 
 def test_a_worker_whose_ffmpeg_lacks_the_encoder_stops_the_job_before_it_starts(demo: Path, tmp_path: Path) -> None:
@@ -165,12 +153,11 @@ def test_a_worker_whose_ffmpeg_lacks_the_encoder_stops_the_job_before_it_starts(
     bare.write_text("#!/bin/sh\necho 'ffmpeg version 0.0-bare'\n")  # lists no encoder, no filter
     bare.chmod(0o755)
     cluster = Cluster(tmp_path / "dask", workers=1, env={"AIVP_FFMPEG": str(bare)})
-    farm = Farm(DaskCluster(cluster.address))
     try:
-        with pytest.raises(FarmError, match=r"lacks encoder prores_ks, filter blend, muxer mov, which render master needs"):
+        with Farm(DaskCluster(cluster.address)) as farm, \
+                pytest.raises(FarmError, match=r"lacks encoder prores_ks, filter blend, muxer mov, which render master needs"):
             require_tools(farm.executor, "render master")
     finally:
-        farm.close()
         cluster.stop()
 
 

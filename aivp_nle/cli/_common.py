@@ -16,7 +16,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import click
 
@@ -138,7 +138,7 @@ class _Progress:
             self.bar.update(step)
             self.shown += step
 
-    def __enter__(self) -> _Progress:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -178,28 +178,17 @@ CLUSTER = click.option("--cluster", metavar="tcp://HOST:8786",
                        help="run on this Dask scheduler's workers (default: [farm] scheduler in aivp.toml, else this machine)")
 
 
-class _Tasks:
-    """One progress bar for a whole farm job, its label the tasks done / running / failed."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.bar: Any = None
-        self.shown = 0
+class _Tasks(_Progress):
+    """One progress bar for a whole farm job, its label the tasks done / running / failed (on stderr:
+    `qc --json` keeps stdout for the JSON)."""
 
     def __call__(self, tally: Any) -> None:
         if self.bar is None:
             bar: Any = click.progressbar(length=tally.total, label=self.label, show_pos=True, file=sys.stderr)
-            self.bar = bar.__enter__()  # on stderr: `qc --json` keeps stdout for the JSON
+            self.bar = bar.__enter__()
         self.bar.label = f"{self.label} ({tally.running} running, {tally.failed} failed)"
         if tally.done > self.shown:
             self.bar.update(tally.done - self.shown)
             self.shown = tally.done
         else:
             self.bar.render_progress()
-
-    def __enter__(self) -> _Tasks:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(*exc)

@@ -222,16 +222,14 @@ def build(project: Path, as_json: bool, pattern: str | None, every: int | None, 
 
     The cut options are saved in aivp.toml first (as the panel's Build does), so the next build
     and every face keep them."""
-    from ..settings import update_settings
+    from ..settings import update_sections
 
     opened = open_project(project)
     cut: dict[str, object] = {k: v for k, v in {"pattern": pattern, "every": every, "min_shot": min_shot, "seed": seed}.items() if v is not None}
     if hero is not None:
         cut["hero"] = hero or None
-    for section, values in (("cut", cut), ("beats", {"level": level} if level else {}),
-                            ("grain", {"opacity": grain_opacity} if grain_opacity is not None else {})):
-        if values:
-            opened = update_settings(opened, section, values)
+    opened = update_sections(opened, {"cut": cut, "beats": {"level": level} if level else {},
+                                      "grain": {"opacity": grain_opacity} if grain_opacity is not None else {}})
     result = build_project(opened)
     if as_json:
         cut = meta.cut_record(result.timeline)
@@ -288,14 +286,11 @@ def render_command(edit: Path, output: Path, preset: str, size: str | None, forc
 
 def _render_on_farm(timeline: Any, edit: Path, output: Path, preset: str, size: tuple[int, int] | None, force: bool,
                     farm: Farm, segments: int | None, project: str) -> Path:
-    try:
+    with farm, _Tasks(f"rendering {edit.name} ({preset}) on {farm.executor.name}") as shown_tally:
         require_tools(farm.executor, f"render {preset}")
-        with _Tasks(f"rendering {edit.name} ({preset}) on {farm.executor.name}") as shown_tally:
-            return render_segments(timeline, output, executor=farm.executor, preset=preset, size=size,
-                                   media_root=edit.absolute().parent, paths=farm.paths, project=project,
-                                   segments=segments or farm.segments, on_tally=shown_tally, replace_existing=force)
-    finally:
-        farm.close()
+        return render_segments(timeline, output, executor=farm.executor, preset=preset, size=size,
+                               media_root=edit.absolute().parent, paths=farm.paths, project=project,
+                               segments=segments or farm.segments, on_tally=shown_tally, replace_existing=force)
 
 
 @main.command("mark")

@@ -24,11 +24,8 @@ def farm() -> None:
 def farm_status_command(project: Path, cluster: str | None, as_json: bool) -> None:
     """The cluster's workers (threads, memory, their ffmpeg and what it lacks) and this project's tasks by state."""
     opened = open_project(project)
-    chosen = farm_for(opened.config.farm, cluster=cluster)
-    try:
+    with farm_for(opened.config.farm, cluster=cluster) as chosen:
         status = farm_status(chosen, opened.root.name)
-    finally:
-        chosen.close()
     if as_json:
         click.echo(json.dumps(status, indent=2))
         return

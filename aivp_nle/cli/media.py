@@ -117,13 +117,11 @@ def conform_apply(paths: tuple[Path, ...], codec: str, intermediate: bool, inter
             work.append((clip, "re-encoding" if picture_off(info, target, options) else "remuxing"))
     if not work:
         return
-    farm = farm_for(opened.config.farm if opened else FarmSettings(), cluster=cluster)
-    try:  # side by side: on the cluster (--cluster, [farm] scheduler), else by this machine's processes
-        with _Tasks(f"conforming {len(work)} take(s) on {farm.executor.name}") as shown_tally:
-            copies = conform_on_farm([clip for clip, _ in work], target, options, farm=farm,
-                                     project=opened.root.name if opened else "clips", on_tally=shown_tally)
-    finally:
-        farm.close()
+    # side by side: on the cluster (--cluster, [farm] scheduler), else by this machine's processes
+    with farm_for(opened.config.farm if opened else FarmSettings(), cluster=cluster) as farm, \
+            _Tasks(f"conforming {len(work)} take(s) on {farm.executor.name}") as shown_tally:
+        copies = conform_on_farm([clip for clip, _ in work], target, options, farm=farm,
+                                 project=opened.root.name if opened else "clips", on_tally=shown_tally)
     for (clip, how), path in zip(work, copies, strict=True):
         if not options.proxy:
             mark(clip, "conformed", f"{target.fps} fps, {target.color}")

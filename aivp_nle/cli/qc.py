@@ -84,12 +84,9 @@ def _on_farm(project: Project, cluster: str | None) -> Callable[[list[Path]], li
     """The takes measured side by side: on the cluster (--cluster, [farm] scheduler), else by this machine's processes."""
 
     def measure(takes: list[Path]) -> list[QcReport]:
-        farm = farm_for(project.config.farm, cluster=cluster)
-        try:
-            with _Tasks(f"qc of {len(takes)} take(s) on {farm.executor.name}") as shown_tally:
-                return qc_on_farm(takes, project.config.conform, farm=farm, project=project.root.name, on_tally=shown_tally)
-        finally:
-            farm.close()
+        with farm_for(project.config.farm, cluster=cluster) as farm, \
+                _Tasks(f"qc of {len(takes)} take(s) on {farm.executor.name}") as shown_tally:
+            return qc_on_farm(takes, project.config.conform, farm=farm, project=project.root.name, on_tally=shown_tally)
 
     return measure
 

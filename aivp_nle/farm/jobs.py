@@ -41,6 +41,12 @@ class Farm:
     def close(self) -> None:
         self.executor.close()
 
+    def __enter__(self) -> Farm:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()  # a Dask client left open keeps its connection and threads
+
 
 def farm_for(settings: FarmSettings | None = None, *, cluster: str | None = None) -> Farm:
     """`--cluster` first, then `[farm] scheduler`, else this machine's processes."""

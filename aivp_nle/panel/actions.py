@@ -29,7 +29,7 @@ from ..resolve.bridge import connect, run_plan
 from ..resolve.install import install_scripts, scripts_folder
 from ..resolve.plan import ACTIONS
 from ..resolve.planner import plan_for_project, select_project, write_plan
-from ..settings import update_settings
+from ..settings import update_sections
 from ..timelines import load_timeline
 
 if TYPE_CHECKING:
@@ -129,9 +129,7 @@ def build_with(project: Project, settings: Mapping[str, Mapping[str, object]], *
     """Save the settings (section -> values: cut, beats level, grain opacity) in aivp.toml, build a
     new beat-cut, and make its contact sheet and beat plot."""
     ff = ff or locate()
-    for section, values in settings.items():
-        if values:
-            project = update_settings(project, section, values)
+    project = update_sections(project, settings)
     on_progress(0.1)
     result = build_project(project, ff)
     on_progress(0.7)

@@ -199,6 +199,14 @@ def use_grain(project: Project, plate: Path) -> Project:
     return open_project(project.root)
 
 
+def enclosing_project(path: Path) -> Project | None:
+    """The project a file lives in (the nearest folder above it with an aivp.toml), else None."""
+    for folder in path.expanduser().absolute().parents:
+        if (folder / CONFIG_NAME).is_file():
+            return open_project(folder)
+    return None
+
+
 def open_project(root: Path) -> Project:
     root = root.expanduser().absolute()
     config_path = root / CONFIG_NAME

@@ -25,7 +25,7 @@ from ..ffmpeg import locate
 from ..lipsync_workflow import LipSyncReport
 from ..pipeline import beat_options, beatcut_files, build_project
 from ..probe import probe
-from ..project import CONFIG_NAME, init_project, open_project
+from ..project import enclosing_project, init_project, open_project
 from ..render import PRESETS, render
 from ..samples import write_samples
 from ..take_steps import STEPS, Step, mark, order_warnings
@@ -232,10 +232,10 @@ def build(project: Path, as_json: bool, pattern: str | None, every: int | None, 
                                       "grain": {"opacity": grain_opacity} if grain_opacity is not None else {}})
     result = build_project(opened)
     if as_json:
-        cut = meta.cut_record(result.timeline)
+        record = meta.cut_record(result.timeline)
         click.echo(json.dumps({
-            "multicam": str(result.multicam), "beatcut": str(result.beatcut), "shots": cut.get("shots", 0),
-            "seconds": round(result.timeline.duration().to_seconds(), 3), "max_snap_error_s": cut.get("max_snap_error_s", 0.0),
+            "multicam": str(result.multicam), "beatcut": str(result.beatcut), "shots": record.get("shots", 0),
+            "seconds": round(result.timeline.duration().to_seconds(), 3), "max_snap_error_s": record.get("max_snap_error_s", 0.0),
             "warnings": [*result.warnings, *result.lipsync.warnings],
             "lipsync": [sync.describe() for sync in result.lipsync.syncs],
         }, indent=2))
@@ -272,11 +272,11 @@ def render_command(edit: Path, output: Path, preset: str, size: str | None, forc
 
     for note in reshaped_clips(timeline, edit.absolute().parent):
         click.echo(f"warning: {note}", err=True)
-    project = next((folder for folder in edit.absolute().parents if (folder / CONFIG_NAME).is_file()), None)
-    settings = open_project(project).config.farm if project else FarmSettings()
+    project = enclosing_project(edit)
+    settings = project.config.farm if project else FarmSettings()
     if segments or cluster or settings.scheduler:
         written = _render_on_farm(timeline, edit, output, preset, _size(size), force, farm_for(settings, cluster=cluster),
-                                  segments, project.name if project else edit.stem)
+                                  segments, project.root.name if project else edit.stem)
     else:
         with _Progress(f"rendering {edit.name} ({preset})") as advance:
             written = render(timeline, output, size=_size(size), media_root=edit.absolute().parent, on_progress=advance,

@@ -13,20 +13,12 @@ from ..errors import AivpError, ConfigError
 from ..farm.jobs import farm_for, qc_on_farm
 from ..ffmpeg import locate
 from ..files import shown
-from ..project import CONFIG_NAME, Project, open_project
+from ..project import Project, enclosing_project, open_project
 from ..qc import QcReport, import_checklist, qc_file, qc_project, read_checklist, write_report
 from ..qc.checklist import CHECKLIST, FILE_NAME
 from ._common import A_PATH, CLUSTER, _Tasks, main
 
 DEFAULT_REPORT = Path(".aivp-default-report")  # `--report` given without a folder
-
-
-def _enclosing_project(path: Path) -> Project | None:
-    """The project a file lives in, so a take is judged against that project's target."""
-    for folder in path.expanduser().absolute().parents:
-        if (folder / CONFIG_NAME).is_file():
-            return open_project(folder)
-    return None
 
 
 def _show(report: QcReport) -> None:
@@ -108,7 +100,7 @@ def _measure(target: Path, whole_project: bool, as_json: bool, report_dir: Path 
             raise ConfigError(f"{target}: a folder. Give a take or an .otio edit, or --project for a whole project")
         if checklist:
             raise ConfigError("--checklist goes with --project: it saves the ticks into a project")
-        project = _enclosing_project(target)
+        project = enclosing_project(target)  # a take is judged against its project's target
         conform = project.config.conform if project else ConformTarget()
         cut = project.config.cut if project else CutSettings()
         reports = [qc_file(target, conform, cut, ff)]

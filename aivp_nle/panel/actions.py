@@ -15,8 +15,8 @@ from ..conform import problems
 from ..edit import meta
 from ..errors import AivpError, EditError
 from ..ffmpeg import FFmpeg, locate
+from ..files import next_version
 from ..ingest.status import project_status
-from ..interchange import FORMATS
 from ..pipeline import build_project
 from ..probe import probe
 from ..project import Project, open_project
@@ -120,7 +120,6 @@ def panel_state(project: Project) -> dict[str, Any]:
         "qc_report": _relative(project, report), "qc": qc_findings(project),
         "exports": sorted(_relative(project, p) or "" for p in project.edit_dir.iterdir() if p.is_file()
                           and p.suffix.lower() in EXPORTS and not p.name.startswith(".")) if project.edit_dir.is_dir() else [],
-        "formats": sorted(FORMATS),
     }
 
 
@@ -148,9 +147,9 @@ def render_preview(project: Project, edit: Path | None = None, *, ff: FFmpeg | N
     edit = edit or project.newest_edit()
     if edit is None:
         return "nothing to render yet: Build first"
-    taken = [int(m.group(1)) for p in project.edit_dir.glob("preview_v*.mp4") if (m := _VERSION.search(p.stem))]
-    output = project.edit_dir / f"preview_v{max(taken, default=0) + 1:03d}.mp4"
-    written = render(load_timeline(edit), output, media_root=edit.parent, ff=ff, on_progress=on_progress)
+    timeline = load_timeline(edit)
+    written = next_version(project.edit_dir, "preview", ".mp4",
+                           lambda output: render(timeline, output, media_root=edit.parent, ff=ff, on_progress=on_progress))
     return f"rendered {edit.name} to {written.name}"
 
 
